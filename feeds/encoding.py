@@ -1,0 +1,74 @@
+"""An article file's bytes -> text: UTF-8 first, then the encodings Chinese sources really use.
+
+Pure: no disk access, no front matter; problems come back as warnings or an ArticleError.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+
+from feeds.errors import ArticleError
+
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936"}
+_CJK = re.compile(
+    "[\u2000-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\U00020000-\U0003134f]"
+)
+_BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def decode(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:
+    """Bytes -> text plus warnings: UTF-8 (BOM or not), else detected, GB18030 preferred."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        text = data.decode("utf-16", "replace")  # Windows "Unicode" text; its NULs are text
+        return text, (_replaced(source, text, "UTF-16"),) if "\ufffd" in text else ()
+    sample = data[:8192]
+    if b"\x00" in data or len(_BINARY_CONTROLS.findall(sample)) > len(sample) // 10:
+        raise ArticleError(source, "not a text file: an article must be UTF-8 or GB18030 text")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8"), ()
+    except UnicodeDecodeError:
+        pass
+    damaged = data.decode("utf-8", "replace")
+    bad = damaged.count("\ufffd")
+    if sum(1 for c in damaged if ord(c) > 127) >= 5 * bad:
+        # Mostly valid UTF-8 with a few broken bytes (a truncated scrape): GB18030 would
+        # turn every character into mojibake, so keep UTF-8 and say where it was damaged.
+        return damaged, (_replaced(source, damaged, "UTF-8"),)
+    try:
+        text = data.decode("gb18030")
+        if _mostly_cjk(text):
+            return text, ()
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is not None:
+        codec = "gb18030" if best.encoding in _GB_FAMILY else best.encoding
+        try:
+            text = data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+        else:
+            if codec == "gb18030":
+                return text, ()
+            return text, (f"{source}: not UTF-8; read as {codec}: save the file as UTF-8",)
+    fallback = min((damaged, data.decode("gb18030", "replace")), key=lambda t: t.count("\ufffd"))
+    return fallback, (_replaced(source, fallback, "UTF-8" if fallback is damaged else "GB18030"),)
+
+
+def _mostly_cjk(text: str) -> bool:
+    wide = [c for c in text if ord(c) > 127]
+    return bool(wide) and sum(1 for c in wide if _CJK.match(c)) >= 0.9 * len(wide)
+
+
+def _replaced(source: str, text: str, codec: str) -> str:
+    first = text.find("\ufffd")
+    line = text.count("\n", 0, first) + 1
+    where = f"{source}:{line}" if first >= 0 else source
+    return (
+        f"{where}: invalid {codec} bytes replaced by '\ufffd' "
+        f"({text.count(chr(0xFFFD))} in all): save the file as UTF-8"
+    )

@@ -1,0 +1,178 @@
+"""Front matter: split it from the body at its fences and load it as YAML or TOML, safely.
+
+Keeps each top-level key's line for messages. Pure: takes decoded text, reads no files.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+import yaml
+
+from feeds.errors import ArticleError
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FRONT_MATTER = 64 * 1024
+# Characters YAML refuses in a stream; a scraped title may carry them and they would be
+# dropped as XML-illegal anyway, so they are removed instead of failing the article.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_YAML_CORE = "tag:yaml.org,2002:"
+_SAFE_TAGS = {None, "!"} | {
+    _YAML_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+}
+_TOML_POSITION = re.compile(r"at line (\d+), column (\d+)")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_FENCE_HELP = (
+    "the file must start with '---', then YAML keys such as 'title:' and 'date:', then '---' "
+    "(or TOML between '+++' lines)"
+)
+
+
+@dataclass
+class FrontMatter:
+    """An article's front matter as loaded, with where each key and the body start."""
+
+    data: dict[str, object]
+    lines: dict[str, int]  # top-level key -> its line in the file
+    raw: dict[str, str] = field(default_factory=dict)  # YAML scalar text, before typing
+    body: str = ""
+    body_line: int = 1
+
+
+def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
+    """Text -> (fence, front matter, its first line, body, body line)."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    fence = lines[start].strip() if start < len(lines) else ""
+    if fence not in ("---", "+++"):
+        raise ArticleError(source, f"no front matter: {_FENCE_HELP}", 1)
+    size = 0
+    for end in range(start + 1, len(lines)):
+        if lines[end].rstrip() == fence:
+            break
+        size += len(lines[end].encode("utf-8", "replace")) + 1
+        if size > MAX_FRONT_MATTER:
+            raise ArticleError(
+                source,
+                "front matter is larger than 64 KB: move long text into the body",
+                start + 1,
+            )
+    else:
+        raise ArticleError(
+            source,
+            f"front matter opened with '{fence}' is never closed: "
+            f"add a line with only '{fence}' after the last key",
+            start + 1,
+        )
+    front = "\n".join(lines[start + 1 : end])
+    return fence, front, start + 2, "\n".join(lines[end + 1 :]), end + 2
+
+
+def parse_front_matter(text: str, source: str) -> FrontMatter:
+    """Split decoded text into front matter and body; raise ArticleError saying how to fix it."""
+    # CRLF and lone CR count as one line end each, as YAML counts them.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    fence, front, first, body, body_line = _split(text, source)
+    if fence == "+++":
+        fm = _load_toml(front, first, source)
+    else:
+        fm = _load_yaml(_UNPRINTABLE.sub("", front), first, source)
+    fm.body, fm.body_line = body, body_line
+    return fm
+
+
+def _load_toml(front: str, first: int, source: str) -> FrontMatter:
+    try:
+        data = tomllib.loads(front)
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_POSITION.search(str(exc))
+        line = first + int(found.group(1)) - 1 if found else first
+        reason = _TOML_POSITION.sub("", str(exc)).strip().rstrip("()").strip()
+        raise ArticleError(
+            source, f"front matter is not valid TOML: {reason}: quote text values", line
+        ) from None
+    lines: dict[str, int] = {}
+    for i, text in enumerate(front.split("\n")):
+        if text.lstrip().startswith("["):
+            break  # keys after a table header belong to that table
+        key = _TOML_KEY.match(text)
+        if key:
+            lines.setdefault(key.group(1), first + i)
+    return FrontMatter(data=dict(data), lines=lines)
+
+
+def _load_yaml(front: str, first: int, source: str) -> FrontMatter:
+    try:
+        # A first pass over the events sees anchors and tags before anything is built, so an
+        # alias bomb is refused in linear time and no tag ever reaches a constructor.
+        for event in yaml.parse(front, Loader=_Loader):
+            _check_event(event, first, source)
+        loader = _Loader(front)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first + mark.line if mark is not None else first
+        problem = exc.problem or exc.context
+        raise ArticleError(
+            source, f"front matter is not valid YAML: {problem}: {_yaml_fix(exc)}", line
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ArticleError(source, f"front matter is not valid YAML: {exc}", first) from None
+    if node is None:
+        return FrontMatter(data={}, lines={})  # empty: the missing title is reported next
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        kind = "a list" if isinstance(data, list) else "plain text"
+        raise ArticleError(source, f"front matter is {kind}, not keys: {_FENCE_HELP}", first)
+    lines: dict[str, int] = {}
+    raw: dict[str, str] = {}
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            lines.setdefault(key.value, first + key.start_mark.line)
+            if isinstance(value, yaml.ScalarNode):
+                raw.setdefault(key.value, value.value)
+    return FrontMatter(data={str(k): v for k, v in data.items()}, lines=lines, raw=raw)
+
+
+def _check_event(event: yaml.Event, first: int, source: str) -> None:
+    line = first + event.start_mark.line if event.start_mark is not None else first
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        raise ArticleError(
+            source,
+            "front matter uses a YAML anchor or alias ('&name' / '*name'): write the value "
+            "out in full, or quote it if '&' or '*' is part of the text",
+            line,
+        )
+    tag = getattr(event, "tag", None)
+    implicit = getattr(event, "implicit", False)
+    if tag not in _SAFE_TAGS and not (implicit is True or implicit == (True, True)):
+        shown = str(tag).replace(_YAML_CORE, "!!")
+        raise ArticleError(
+            source,
+            f"front matter uses the YAML tag '{shown}', which is not allowed: remove the tag "
+            "(front matter holds plain text, numbers, dates and lists)",
+            line,
+        )
+
+
+def _yaml_fix(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or ""
+    if "mapping values are not allowed" in problem:
+        return "a value contains ': '; quote the value, e.g. title: '原标题: 新闻'"
+    if "'\\t'" in problem:
+        return "indent with spaces, not tabs"
+    return (
+        "check the indentation, and quote values that contain ': ' or ' #' or that start "
+        "with one of [ ] { } > | * & ! % @ `"
+    )
