@@ -1,0 +1,130 @@
+"""The command line: the only place where errors become exit codes.
+
+Exit status: 0 when everything was published, 1 when an article or a feed failed (the rest
+is still published), 2 when the configuration is unusable.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feeds import __version__
+from feeds.build import BuildReport, Progress, build
+from feeds.config import Config, load_config
+from feeds.errors import ConfigError, FeedsError
+
+DEFAULT_CONFIG = "config/feeds.yaml"
+PROGRESS_MIN_FILES = 200  # below this a bar would only flicker
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    envvar="FEEDS_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="Configuration file (or set FEEDS_CONFIG).",
+)
+verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, help="Also list warnings (clamped dates, skipped files...)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="feeds")
+def main() -> None:
+    """Republish a directory of articles as clean per-category Atom, RSS and JSON feeds."""
+
+
+@main.command("build")
+@config_option
+@verbose_option
+def build_command(config_path: Path, verbose: bool) -> None:
+    """Build every feed once and publish the output tree."""
+    _build_and_exit(config_path, verbose, write=True)
+
+
+@main.command("check")
+@config_option
+@verbose_option
+def check_command(config_path: Path, verbose: bool) -> None:
+    """Validate the configuration and every article; write nothing."""
+    _build_and_exit(config_path, verbose, write=False)
+
+
+def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
+    config = _load(config_path)
+    report = _run(config, write=write)
+    _print_report(report, config, verbose, wrote=write)
+    sys.exit(0 if report.ok else 1)
+
+
+def _load(config_path: Path) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        _fail_config(exc, config_path)
+        raise AssertionError("unreachable") from exc
+
+
+def _fail_config(exc: ConfigError, config_path: Path) -> None:
+    click.secho(f"error: {config_path}: invalid configuration", fg="red", err=True)
+    for problem in exc.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(2)
+
+
+def _run(config: Config, *, write: bool) -> BuildReport:
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_MIN_FILES and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="articles", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(1)
+            if done == total:
+                bar.__exit__(None, None, None)
+
+    reporter: Progress = progress
+    try:
+        return build(config, write=write, progress=reporter)
+    except ConfigError as exc:
+        _fail_config(exc, config.path or Path(DEFAULT_CONFIG))
+        raise AssertionError("unreachable") from exc
+    except FeedsError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
+
+
+def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: bool) -> None:
+    for error in report.errors:
+        click.secho(f"error: {error}", fg="red", err=True)
+    if verbose:
+        for warning in report.warnings:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+    articles = (
+        f"articles: {report.articles_published} read, {report.articles_failed} failed"
+        f" (of {report.articles_found} in {config.source.dir})"
+    )
+    click.echo(articles)
+    if wrote:
+        click.echo(
+            f"feeds: {report.feeds} published, {report.feeds_changed} changed,"
+            f" {report.feeds - report.feeds_changed} unchanged, {report.feeds_failed} failed"
+        )
+        click.echo(
+            f"files: {report.files_written} written, {report.files_unchanged} unchanged,"
+            f" {report.files_removed} removed in {config.output.dir}"
+        )
+    else:
+        click.echo(f"feeds: {report.feeds} would be published, {report.feeds_failed} failed")
+    if report.warnings and not verbose:
+        click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
+    click.echo(f"time: {report.seconds:.2f}s")

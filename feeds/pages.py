@@ -1,0 +1,89 @@
+"""The HTML and OPML around the feeds: permalink pages, the index, the OPML list. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from lxml import etree
+
+from feeds.config import SiteConfig
+from feeds.model import Article
+from feeds.select import Feed
+from feeds.text import xml_safe
+from feeds.urls import absolute, feed_path
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("feeds", "templates"),
+    autoescape=select_autoescape(default=True),
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    """What the index and the OPML list say about one feed."""
+
+    slug: str
+    title: str
+    count: int
+    atom: str
+    rss: str
+    json: str
+
+
+def feed_links(site: SiteConfig, feeds: Sequence[Feed]) -> list[FeedLinks]:
+    """The public URLs of every feed, in publishing order."""
+    return [
+        FeedLinks(
+            slug=f.spec.slug,
+            title=xml_safe(f.spec.title),
+            count=len(f.entries),
+            atom=absolute(site.base_url, feed_path(f.spec.slug, "atom")),
+            rss=absolute(site.base_url, feed_path(f.spec.slug, "rss")),
+            json=absolute(site.base_url, feed_path(f.spec.slug, "json")),
+        )
+        for f in feeds
+    ]
+
+
+def render_article_page(site: SiteConfig, article: Article, timezone: tzinfo) -> bytes:
+    """The permalink page an entry links to when the article has no original URL."""
+    html = _TEMPLATES.get_template("article.html").render(
+        site=site,
+        article=article,
+        home=site.base_url,
+        published=article.published.astimezone(timezone).strftime("%Y-%m-%d %H:%M"),
+        categories=" / ".join(" › ".join(path) for path in article.categories),
+    )
+    return html.encode("utf-8")
+
+
+def render_index(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:
+    """The front page: every feed, with autodiscovery links for each format."""
+    html = _TEMPLATES.get_template("index.html").render(
+        site=site, feeds=links, opml=absolute(site.base_url, "opml.xml")
+    )
+    return html.encode("utf-8")
+
+
+def render_opml(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:
+    """OPML 2.0 listing every feed, for import into a reader in one step."""
+    opml = etree.Element("opml", version="2.0")
+    head = etree.SubElement(opml, "head")
+    etree.SubElement(head, "title").text = xml_safe(site.title)
+    body = etree.SubElement(opml, "body")
+    for link in links:
+        etree.SubElement(
+            body,
+            "outline",
+            type="rss",
+            text=link.title,
+            title=link.title,
+            xmlUrl=link.atom,
+            htmlUrl=site.base_url,
+        )
+    data: bytes = etree.tostring(opml, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    return data

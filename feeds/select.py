@@ -1,0 +1,91 @@
+"""Config feeds + articles -> the feeds to publish, each with its ordered entries. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from feeds.config import Config, FeedSpec
+from feeds.model import Article, CategoryPath
+from feeds.urls import category_slug
+
+ALL_SLUG = "all"
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed to publish: what it is and the entries it holds, newest first."""
+
+    spec: FeedSpec
+    entries: tuple[Article, ...]
+
+
+def feed_specs(config: Config, articles: Iterable[Article]) -> tuple[FeedSpec, ...]:
+    """The configured feeds, then `all`, then one per category node when `category_feeds: auto`."""
+    specs = list(config.feeds)
+    taken = {spec.slug for spec in specs}
+    if ALL_SLUG not in taken:
+        specs.append(
+            FeedSpec(
+                slug=ALL_SLUG,
+                title=config.site.title,
+                description=config.site.description or f"Every article of {config.site.title}",
+                categories=(),
+                exclude=(),
+                limit=DEFAULT_LIMIT,
+            )
+        )
+        taken.add(ALL_SLUG)
+    if config.category_feeds:
+        # A configured feed on exactly one node already is that node's feed: no twin.
+        configured = {
+            s.categories[0] for s in config.feeds if len(s.categories) == 1 and not s.exclude
+        }
+        for node in category_nodes(articles):
+            if node in configured:
+                continue
+            slug = category_slug(node)
+            if slug in taken:  # a configured feed already uses this plain ASCII slug
+                slug = category_slug(node, with_digest=True)
+            taken.add(slug)
+            specs.append(
+                FeedSpec(
+                    slug=slug,
+                    title=" › ".join(node),
+                    description=f"{config.site.title}: {' › '.join(node)}",
+                    categories=(node,),
+                    exclude=(),
+                    limit=DEFAULT_LIMIT,
+                )
+            )
+    return tuple(specs)
+
+
+def category_nodes(articles: Iterable[Article]) -> list[CategoryPath]:
+    """Every node of the category tree (each prefix of each path), sorted."""
+    nodes: set[CategoryPath] = set()
+    for article in articles:
+        for path in article.categories:
+            nodes.update(path[:depth] for depth in range(1, len(path) + 1))
+    return sorted(nodes)
+
+
+def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
+    """The entries of one feed: matching articles, newest first, at most `spec.limit`."""
+    chosen = [
+        a
+        for a in articles
+        if (not spec.categories or _under_any(a.categories, spec.categories))
+        and not _under_any(a.categories, spec.exclude)
+    ]
+    return Feed(spec, tuple(newest_first(chosen)[: spec.limit]))
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Newest published first; the id breaks ties so the order never depends on the scan."""
+    return sorted(articles, key=lambda a: (-a.published.timestamp(), a.id))
+
+
+def _under_any(paths: Sequence[CategoryPath], prefixes: Sequence[CategoryPath]) -> bool:
+    return any(path[: len(prefix)] == prefix for path in paths for prefix in prefixes)

@@ -1,0 +1,99 @@
+"""A real site in a temp dir: article files, a config file, an output dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feeds.build import BuildReport, build
+from feeds.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples" / "articles"
+# Before every example date: with mtimes here, `updated` equals `published` and the
+# output depends on the file contents alone (a fresh checkout sets mtimes to "now").
+FIXED_MTIME = datetime(2021, 12, 1, tzinfo=UTC).timestamp()
+
+CONFIG = """\
+site:
+  title: 测试站点
+  base_url: "http://127.0.0.1:8080/"
+source:
+  dir: articles
+output:
+  dir: public
+feeds:
+  - slug: finance
+    title: 金融
+    categories: [金融]
+"""
+
+
+@dataclass
+class Site:
+    root: Path
+
+    @property
+    def articles(self) -> Path:
+        return self.root / "articles"
+
+    @property
+    def public(self) -> Path:
+        return self.root / "public"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "feeds.yaml"
+
+    def config(self) -> Config:
+        return load_config(self.config_path, base_dir=self.root)
+
+    def build(self, *, write: bool = True) -> BuildReport:
+        return build(self.config(), write=write)
+
+    def write(self, name: str, text: str | bytes, mtime: float = FIXED_MTIME) -> Path:
+        path = self.articles / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        path.write_bytes(text)
+        os.utime(path, (mtime, mtime))
+        return path
+
+    def tree(self) -> dict[str, bytes]:
+        return {
+            p.relative_to(self.public).as_posix(): p.read_bytes()
+            for p in sorted(self.public.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")  # the publisher's manifest
+        }
+
+
+def make_site(root: Path, *, examples: bool = True, config: str = CONFIG) -> Site:
+    """A site under `root`, with copies of the shipped examples at a fixed mtime."""
+    site = Site(root)
+    site.articles.mkdir(parents=True)
+    site.config_path.write_text(config, encoding="utf-8")
+    if examples:
+        for path in sorted(EXAMPLES.iterdir()):
+            target = site.articles / path.name
+            shutil.copyfile(path, target)
+            os.utime(target, (FIXED_MTIME, FIXED_MTIME))
+    return site
+
+
+def article_text(
+    title: str = "标题",
+    *,
+    date: str = "Tue, 15 Mar 2022 14:04:32 GMT",
+    categories: str = "[金融, 新浪财经, 新浪财经－国內]",
+    body: str = "<p>正文</p>",
+    extra: str = "",
+) -> str:
+    """A small article in the sample's shape."""
+    return (
+        f"\n---\ntitle: '{title}'\ncategories: {categories}\nauthor: 新浪财经\n"
+        f"date: {date}\n{extra}---\n\n<div>{body}</div>\n"
+    )

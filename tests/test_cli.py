@@ -1,0 +1,103 @@
+"""The command line as a user runs it: a real process, real files, exit codes, output."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sites import article_text, make_site
+
+
+def run(*args, cwd, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def site(tmp_path):
+    return make_site(tmp_path)
+
+
+def test_build_prints_a_summary_and_exits_0(site):
+    result = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    assert "articles: 40 read, 0 failed" in result.stdout
+    assert "written" in result.stdout and "unchanged" in result.stdout
+    assert (site.public / "feeds/all.atom").exists()
+    again = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert "0 changed" in again.stdout and " 0 written" in again.stdout
+
+
+def test_build_exits_1_and_lists_each_broken_file(site):
+    site.write("broken.txt", "no front matter here")
+    site.write("bad-date.txt", article_text(date="someday"))
+    result = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 1
+    assert "broken.txt:1:" in result.stderr
+    assert "bad-date.txt" in result.stderr and "someday" in result.stderr
+    assert "articles: 40 read, 2 failed" in result.stdout
+    assert (site.public / "feeds/all.atom").exists()
+
+
+def test_check_validates_and_writes_nothing(site):
+    ok = run("check", "-c", "feeds.yaml", cwd=site.root)
+    assert ok.returncode == 0, ok.stderr
+    assert "would be published" in ok.stdout
+    assert not site.public.exists()
+    site.write("broken.txt", "no front matter here")
+    bad = run("check", "-c", "feeds.yaml", cwd=site.root)
+    assert bad.returncode == 1 and "broken.txt" in bad.stderr
+    assert not site.public.exists()
+
+
+def test_a_config_error_exits_2_with_key_path_and_line(site):
+    site.config_path.write_text(
+        "site:\n  titel: x\nfeeds:\n  - slug: a\n    title: A\n    limit: -1\n"
+    )
+    result = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 2
+    assert "site.titel: unknown key; did you mean 'title'? (feeds.yaml:2)" in result.stderr
+    assert "feeds[0].limit: must be a positive integer (feeds.yaml:6)" in result.stderr
+    assert not site.public.exists()
+
+
+def test_a_missing_config_exits_2_and_says_how_to_fix_it(tmp_path):
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config/feeds.yaml" in result.stderr and "FEEDS_CONFIG" in result.stderr
+
+
+def test_a_missing_source_dir_exits_2(site):
+    site.articles.rename(site.root / "elsewhere")
+    result = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 2
+    assert "source.dir" in result.stderr
+
+
+def test_feeds_config_environment_variable(site):
+    result = run("build", cwd=site.root, env={"FEEDS_CONFIG": "feeds.yaml"})
+    assert result.returncode == 0, result.stderr
+    assert (site.public / "index.html").exists()
+
+
+def test_verbose_lists_warnings(site):
+    site.write("undated.txt", "---\ntitle: 无日期\n---\n<p>x</p>\n")
+    result = run("build", "-v", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    assert "undated.txt" in result.stderr and "warning:" in result.stderr
+
+
+def test_the_console_script_is_installed():
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "feeds"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "feeds" in result.stdout
