@@ -13,11 +13,15 @@ from feeds.config import Config
 from feeds.errors import ArticleError, FeedsError
 from feeds.model import Article
 from feeds.pages import feed_links, render_article_page, render_index, render_opml
-from feeds.publish import publish
-from feeds.render import EPOCH, render_feed
+from feeds.publish import Document, publish
+from feeds.render import EPOCH, feed_updated, render_feed
 from feeds.select import Feed, feed_specs, select_feed
 from feeds.sources import SourceFile, read_source, scan_sources
+from feeds.status import MAX_LISTED, BuildStatus, utc_now_iso, write_status
 from feeds.urls import FEED_FORMATS, article_path, feed_path
+
+# Feeds are meant to be fetched by readers and indexed by anyone.
+ROBOTS = b"User-agent: *\nDisallow:\n"
 
 Progress = Callable[[int, int], None]  # called with (articles done, articles in all)
 
@@ -49,6 +53,22 @@ class BuildReport:
     @property
     def seconds(self) -> float:
         return sum(self.timings.values())
+
+    def status(self) -> BuildStatus:
+        """The record /healthz serves about this build."""
+        return BuildStatus(
+            finished=utc_now_iso(),
+            seconds=round(self.seconds, 3),
+            ok=self.ok,
+            articles_found=self.articles_found,
+            articles_published=self.articles_published,
+            articles_failed=self.articles_failed,
+            feeds=self.feeds,
+            feeds_changed=self.feeds_changed,
+            feeds_failed=self.feeds_failed,
+            error_count=len(self.errors),
+            errors=self.errors[:MAX_LISTED],
+        )
 
 
 @dataclass(frozen=True)
@@ -119,15 +139,14 @@ def build(config: Config, *, write: bool = True, progress: Progress | None = Non
     loaded = load_articles(scan.files, config, progress)
     lap("read, parse, clean")
 
-    files: dict[str, bytes] = {}
+    files: dict[str, Document] = {}
     keep: list[str] = []
     errors = [str(e) for e in loaded.errors]
     # A file that fails now may have been published before: keep its page (by its path id).
     keep.extend(article_path(str(PurePosixPath(e.path).with_suffix(""))) for e in loaded.errors)
     for article in loaded.articles:
-        files[article_path(article.id)] = render_article_page(
-            config.site, article, config.source.timezone
-        )
+        page = render_article_page(config.site, article, config.source.timezone)
+        files[article_path(article.id)] = Document(page, article.updated.timestamp())
     newest = max((a.updated for a in loaded.articles), default=EPOCH)
     ttl_minutes = max(1, round(config.schedule.interval / 60))
     feeds: list[Feed] = []
@@ -144,11 +163,13 @@ def build(config: Config, *, write: bool = True, progress: Progress | None = Non
             keep.extend(feed_path(spec.slug, fmt) for fmt in FEED_FORMATS)
             continue
         feeds.append(feed)
+        modified = feed_updated(feed, newest).timestamp()
         for fmt, data in documents.items():
-            files[feed_path(spec.slug, fmt)] = data
+            files[feed_path(spec.slug, fmt)] = Document(data, modified)
     links = feed_links(config.site, feeds)
-    files["index.html"] = render_index(config.site, links)
-    files["opml.xml"] = render_opml(config.site, links)
+    files["index.html"] = Document(render_index(config.site, links), newest.timestamp())
+    files["opml.xml"] = Document(render_opml(config.site, links), newest.timestamp())
+    files["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
     lap("select, render")
 
     written: tuple[str, ...] = ()
@@ -159,7 +180,7 @@ def build(config: Config, *, write: bool = True, progress: Progress | None = Non
         written, unchanged, removed = result.written, result.unchanged, result.removed
         lap("publish")
     changed_feeds = {PurePosixPath(p).stem for p in written if p.startswith("feeds/")}
-    return BuildReport(
+    report = BuildReport(
         articles_found=len(scan.files),
         articles_failed=len(loaded.errors),
         feeds=len(feeds),
@@ -172,3 +193,6 @@ def build(config: Config, *, write: bool = True, progress: Progress | None = Non
         warnings=scan.skipped + loaded.warnings,
         timings=timings,
     )
+    if write:
+        write_status(config.state.dir, report.status())
+    return report

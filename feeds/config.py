@@ -39,6 +39,7 @@ __all__ = [
     "Config",
     "FeedSpec",
     "OutputConfig",
+    "StateConfig",
     "ScheduleConfig",
     "Setting",
     "SiteConfig",
@@ -77,6 +78,13 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class StateConfig:
+    """Where the builder keeps what it knows between runs; never served."""
+
+    dir: Path
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     """How often the source directory is rescanned."""
 
@@ -110,6 +118,7 @@ class Config:
     site: SiteConfig
     source: SourceConfig
     output: OutputConfig
+    state: StateConfig
     schedule: ScheduleConfig
     clean: CleanConfig
     category_feeds: bool  # `auto`: one feed per category node, plus the configured ones
@@ -316,6 +325,8 @@ class _Reader:
             raise ConfigError([message for _, message in ordered])
         # `base_dir / p` keeps an absolute p as it is.
         values = {k: base_dir / v if isinstance(v, Path) else v for k, v in values.items()}
+        if values["state.dir"] is None:
+            values["state.dir"] = values["output.dir"] / ".feeds"
 
         def pick(head: str) -> dict[str, Any]:
             return {k.partition(".")[2]: v for k, v in values.items() if k.startswith(head + ".")}
@@ -324,6 +335,7 @@ class _Reader:
             site=SiteConfig(**pick("site")),
             source=SourceConfig(**pick("source")),
             output=OutputConfig(**pick("output")),
+            state=StateConfig(**pick("state")),
             schedule=ScheduleConfig(**pick("schedule")),
             clean=CleanConfig(**pick("clean")),
             category_feeds=values["category_feeds"],

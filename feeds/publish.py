@@ -1,6 +1,10 @@
 """Write the output tree: each file atomically (temp file + os.replace), only when its bytes
 changed, and remove what an earlier build published that this one no longer does.
 
+Text documents get a gzip twin (`feeds/all.atom.gz`), written before the document itself,
+for the web app and for nginx's `gzip_static`. Each file's modification time is set to
+its document's own time (a feed's newest entry), which is what `Last-Modified` reports.
+
 A reader or web server never sees a partial file: a path holds either the old bytes or the
 new ones. Only files listed in the manifest are ever removed, so files a user put into the
 output dir by hand are left alone.
@@ -8,6 +12,7 @@ output dir by hand are left alone.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import tempfile
@@ -18,6 +23,15 @@ from pathlib import Path, PurePosixPath
 from feeds.errors import PublishError
 
 MANIFEST = ".feeds-manifest.json"
+COMPRESSIBLE = (".atom", ".rss", ".json", ".html", ".xml", ".txt")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One file to publish: its bytes and the time it was last really modified."""
+
+    data: bytes
+    modified: float  # epoch seconds; becomes the file's mtime and its Last-Modified
 
 
 @dataclass(frozen=True)
@@ -30,9 +44,9 @@ class PublishResult:
 
 
 def publish(
-    output_dir: Path, files: Mapping[str, bytes], keep: Collection[str] = ()
+    output_dir: Path, files: Mapping[str, Document], keep: Collection[str] = ()
 ) -> PublishResult:
-    """Make `output_dir` hold exactly `files` (relative POSIX path -> bytes), in their order.
+    """Make `output_dir` hold exactly `files` (relative POSIX path -> Document), in their order.
 
     Paths in `keep` are neither written nor removed: the last good version of something
     that failed this time stays published.
@@ -43,12 +57,16 @@ def publish(
     kept = {p for p in keep if p in previous and p not in files}
     written: list[str] = []
     unchanged: list[str] = []
-    for relative, data in files.items():
+    for relative, document in files.items():
         target = output_dir / relative
-        if _same_bytes(target, data):
+        if _same_bytes(target, document.data) and _twin_ok(target):
             unchanged.append(relative)
+            if target.stat().st_mtime != document.modified:
+                _touch(target, document.modified)
         else:
-            write_atomic(target, data)
+            if is_compressible(relative):
+                write_atomic(_twin(target), gzip_bytes(document.data), document.modified)
+            write_atomic(target, document.data, document.modified)
             written.append(relative)
     stale = sorted(set(previous) - set(files) - kept)
     for relative in stale:
@@ -57,7 +75,34 @@ def publish(
     return PublishResult(tuple(written), tuple(unchanged), tuple(stale))
 
 
-def write_atomic(target: Path, data: bytes) -> None:
+def is_compressible(relative: str) -> bool:
+    """Text documents that are worth a gzip twin."""
+    return relative.endswith(COMPRESSIBLE)
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Deterministic gzip: no timestamp or file name in the header, so same bytes in, same out."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _twin(target: Path) -> Path:
+    return target.with_name(target.name + ".gz")
+
+
+def _twin_ok(target: Path) -> bool:
+    return not is_compressible(target.name) or _twin(target).exists()
+
+
+def _touch(target: Path, modified: float) -> None:
+    try:
+        os.utime(target, (modified, modified))
+        if is_compressible(target.name):
+            os.utime(_twin(target), (modified, modified))
+    except OSError as exc:
+        raise _publish_error(target, exc) from exc
+
+
+def write_atomic(target: Path, data: bytes, modified: float | None = None) -> None:
     """Replace `target` with `data` in one step, or raise PublishError and leave it untouched."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +113,8 @@ def write_atomic(target: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temp, 0o644)  # mkstemp creates 0600; the web server must be able to read it
+        if modified is not None:
+            os.utime(temp, (modified, modified))
         os.replace(temp, target)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
@@ -117,6 +164,7 @@ def _remove(output_dir: Path, relative: str) -> None:
         return  # a tampered manifest must not make us delete outside the tree
     target = output_dir / relative
     try:
+        _twin(target).unlink(missing_ok=True)
         target.unlink(missing_ok=True)
     except OSError as exc:
         raise _publish_error(target, exc) from exc

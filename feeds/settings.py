@@ -184,6 +184,10 @@ def _directory(value: object) -> Path:
         ) from None
 
 
+def _optional_directory(value: object) -> Path | None:
+    return None if value in ("", None) else _directory(value)
+
+
 def _category_feeds(value: object) -> bool:
     # YAML 1.1 reads a bare `off` as false, so the booleans are accepted too.
     if value is True or value == "auto":
@@ -278,6 +282,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting("output.dir", "public", "Directory the published tree is written to.", _directory),
+    Setting(
+        "state.dir",
+        "",
+        "Directory for the build status (and the catalogue); empty: `<output.dir>/.feeds`, "
+        "which is never served.",
+        _optional_directory,
+    ),
     Setting(
         "schedule.interval",
         60,

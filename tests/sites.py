@@ -63,12 +63,15 @@ class Site:
         os.utime(path, (mtime, mtime))
         return path
 
-    def tree(self) -> dict[str, bytes]:
-        return {
-            p.relative_to(self.public).as_posix(): p.read_bytes()
-            for p in sorted(self.public.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")  # the publisher's manifest
-        }
+    def tree(self, *, twins: bool = False) -> dict[str, bytes]:
+        """The published documents; the gzip twins too when asked."""
+        files = {}
+        for path in sorted(self.public.rglob("*")):
+            relative = path.relative_to(self.public)
+            hidden = any(part.startswith(".") for part in relative.parts)  # manifest, state
+            if path.is_file() and not hidden and (twins or path.suffix != ".gz"):
+                files[relative.as_posix()] = path.read_bytes()
+        return files
 
 
 def make_site(root: Path, *, examples: bool = True, config: str = CONFIG) -> Site:

@@ -20,6 +20,7 @@ from feeds.config import (
     ScheduleConfig,
     SiteConfig,
     SourceConfig,
+    StateConfig,
     load_config,
     parse_config,
 )
@@ -128,6 +129,7 @@ def test_settings_table_matches_dataclasses() -> None:
             ("site", SiteConfig),
             ("source", SourceConfig),
             ("output", OutputConfig),
+            ("state", StateConfig),
             ("schedule", ScheduleConfig),
             ("clean", CleanConfig),
         ]
@@ -226,8 +228,8 @@ ERRORS = [
     ("site:\n  titel: x\n", "site.titel: unknown key; did you mean 'title'? (config/feeds.yaml:2)"),
     (
         "colour: red\n",
-        "colour: unknown key; expected one of site, source, output, schedule, category_feeds, "
-        "clean, feeds (config/feeds.yaml:1)",
+        "colour: unknown key; expected one of site, source, output, state, schedule, "
+        "category_feeds, clean, feeds (config/feeds.yaml:1)",
     ),
     (
         "site.title: x\n",
@@ -236,7 +238,7 @@ ERRORS = [
     ),
     (
         "- site\n",
-        "top level: must be a mapping with keys such as site, source, output, schedule, "
+        "top level: must be a mapping with keys such as site, source, output, state, schedule, "
         "category_feeds, clean, feeds, not a list (config/feeds.yaml:1)",
     ),
     (
@@ -506,3 +508,9 @@ def test_non_utf8_file_names_the_line(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"config file: not UTF-8 text (byte 0xd0); save it as UTF-8 ({path}:2)"
     )
+
+
+def test_state_dir_defaults_inside_the_output_dir(tmp_path: Path) -> None:
+    assert parse_config("", base_dir=tmp_path).state.dir == tmp_path / "public" / ".feeds"
+    config = parse_config("output: {dir: out}\nstate: {dir: st}\n", base_dir=tmp_path)
+    assert config.state.dir == tmp_path / "st"

@@ -1,15 +1,22 @@
+import gzip
 import json
 import os
 
 import pytest
 
 from feeds.errors import PublishError
-from feeds.publish import MANIFEST, publish, write_atomic
+from feeds.publish import MANIFEST, Document, publish, write_atomic
+
+T = 1_650_000_000.0
+
+
+def D(data: bytes) -> Document:
+    return Document(data, T)
 
 
 def test_writes_the_tree_and_a_manifest(tmp_path):
     out = tmp_path / "public"
-    result = publish(out, {"feeds/a.atom": b"A", "index.html": b"I"})
+    result = publish(out, {"feeds/a.atom": D(b"A"), "index.html": D(b"I")})
     assert (out / "feeds/a.atom").read_bytes() == b"A"
     assert (out / "index.html").read_bytes() == b"I"
     assert result.written == ("feeds/a.atom", "index.html")
@@ -18,42 +25,67 @@ def test_writes_the_tree_and_a_manifest(tmp_path):
 
 
 def test_unchanged_bytes_are_not_rewritten(tmp_path):
-    publish(tmp_path, {"a": b"same", "b": b"old"})
-    before = (tmp_path / "a").stat().st_mtime_ns
-    os.utime(tmp_path / "a", ns=(before - 10**9, before - 10**9))
-    result = publish(tmp_path, {"a": b"same", "b": b"new"})
-    assert result.unchanged == ("a",)
-    assert result.written == ("b",)
-    assert (tmp_path / "a").stat().st_mtime_ns == before - 10**9
+    publish(tmp_path, {"a.txt": D(b"same"), "b.txt": D(b"old")})
+    inode = (tmp_path / "a.txt").stat().st_ino
+    result = publish(tmp_path, {"a.txt": D(b"same"), "b.txt": D(b"new")})
+    assert result.unchanged == ("a.txt",)
+    assert result.written == ("b.txt",)
+    assert (tmp_path / "a.txt").stat().st_ino == inode
+
+
+def test_mtime_is_the_documents_own_time(tmp_path):
+    publish(tmp_path, {"feeds/a.atom": D(b"A")})
+    assert (tmp_path / "feeds/a.atom").stat().st_mtime == T
+    assert (tmp_path / "feeds/a.atom.gz").stat().st_mtime == T
+    publish(tmp_path, {"feeds/a.atom": Document(b"A", T + 60)})  # same bytes, newer time
+    assert (tmp_path / "feeds/a.atom").stat().st_mtime == T + 60
+
+
+def test_text_documents_get_a_deterministic_gzip_twin(tmp_path):
+    body = "订阅".encode() * 1000
+    publish(tmp_path / "one", {"feeds/a.atom": D(body), "image.png": D(b"\x89PNG")})
+    publish(tmp_path / "two", {"feeds/a.atom": D(body)})
+    twin = (tmp_path / "one/feeds/a.atom.gz").read_bytes()
+    assert gzip.decompress(twin) == body
+    assert twin == (tmp_path / "two/feeds/a.atom.gz").read_bytes()
+    assert not (tmp_path / "one/image.png.gz").exists()
+
+
+def test_a_missing_twin_is_restored(tmp_path):
+    publish(tmp_path, {"index.html": D(b"i")})
+    (tmp_path / "index.html.gz").unlink()
+    publish(tmp_path, {"index.html": D(b"i")})
+    assert gzip.decompress((tmp_path / "index.html.gz").read_bytes()) == b"i"
 
 
 def test_what_is_no_longer_published_is_removed_but_foreign_files_stay(tmp_path):
-    publish(tmp_path, {"feeds/gone.atom": b"x", "feeds/kept.atom": b"y"})
+    publish(tmp_path, {"feeds/gone.atom": D(b"x"), "feeds/kept.atom": D(b"y")})
     (tmp_path / "feeds/mine.txt").write_text("a file the user put here")
-    result = publish(tmp_path, {"feeds/kept.atom": b"y"})
+    result = publish(tmp_path, {"feeds/kept.atom": D(b"y")})
     assert result.removed == ("feeds/gone.atom",)
     assert not (tmp_path / "feeds/gone.atom").exists()
+    assert not (tmp_path / "feeds/gone.atom.gz").exists()
     assert (tmp_path / "feeds/mine.txt").exists()
 
 
 def test_emptied_directories_are_removed(tmp_path):
-    publish(tmp_path, {"articles/2022/03/a.html": b"x", "index.html": b"i"})
-    publish(tmp_path, {"index.html": b"i"})
+    publish(tmp_path, {"articles/2022/03/a.html": D(b"x"), "index.html": D(b"i")})
+    publish(tmp_path, {"index.html": D(b"i")})
     assert not (tmp_path / "articles").exists()
 
 
 def test_kept_paths_stay_published(tmp_path):
-    publish(tmp_path, {"feeds/a.atom": b"good", "index.html": b"i"})
-    publish(tmp_path, {"index.html": b"i2"}, keep=["feeds/a.atom"])
+    publish(tmp_path, {"feeds/a.atom": D(b"good"), "index.html": D(b"i")})
+    publish(tmp_path, {"index.html": D(b"i2")}, keep=["feeds/a.atom"])
     assert (tmp_path / "feeds/a.atom").read_bytes() == b"good"
-    publish(tmp_path, {"index.html": b"i3"})  # kept stays in the manifest until it is dropped
+    publish(tmp_path, {"index.html": D(b"i3")})  # kept stays in the manifest until it is dropped
     assert not (tmp_path / "feeds/a.atom").exists()
 
 
 @pytest.mark.parametrize("bad", ["../escape", "/etc/passwd", "a/../../b"])
 def test_refuses_paths_outside_the_tree(tmp_path, bad):
     with pytest.raises(PublishError, match="outside the output dir"):
-        publish(tmp_path / "out", {bad: b"x"})
+        publish(tmp_path / "out", {bad: D(b"x")})
     assert not (tmp_path / "escape").exists()
 
 
@@ -63,13 +95,13 @@ def test_a_tampered_manifest_never_deletes_outside(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / MANIFEST).write_text(json.dumps(["../victim.txt"]))
-    publish(out, {"index.html": b"i"})
+    publish(out, {"index.html": D(b"i")})
     assert victim.exists()
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
 def test_a_read_only_output_dir_fails_clearly_and_keeps_the_old_file(tmp_path):
-    publish(tmp_path, {"index.html": b"old"})
+    publish(tmp_path, {"index.html": D(b"old")})
     tmp_path.chmod(0o555)
     try:
         with pytest.raises(PublishError, match="cannot write"):
