@@ -6,6 +6,7 @@ is still published), 2 when the configuration is unusable.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,53 @@ def build_command(config_path: Path, verbose: bool) -> None:
 def check_command(config_path: Path, verbose: bool) -> None:
     """Validate the configuration and every article; write nothing."""
     _build_and_exit(config_path, verbose, write=False)
+
+
+@main.command("serve")
+@config_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="FEEDS_HOST",
+    help="Address to listen on (0.0.0.0 for every interface).",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    envvar="FEEDS_PORT",
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker threads of the HTTP server.",
+)
+def serve_command(config_path: Path, host: str, port: int, threads: int) -> None:
+    """Build, then serve the feeds over HTTP and rebuild on the schedule."""
+    config = _load(config_path)
+    _setup_logging()
+    from feeds.serve import serve  # the server stack is only imported when serving
+
+    try:
+        serve(config, host, port, threads)
+    except OSError as exc:  # e.g. the port is taken
+        click.secho(
+            f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", fg="red", err=True
+        )
+        sys.exit(1)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:

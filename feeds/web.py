@@ -1,0 +1,127 @@
+"""create_app(config) -> the Flask app that serves the published tree to feed readers.
+
+Published files are answered by a small WSGI layer in front of Flask: feed readers poll
+every few minutes, for years, so the common path (a cached document or a 304) does as
+little work per request as possible. Everything else (/healthz, 404, 405) is Flask's.
+No side effects at import; creating the app reads nothing from disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from feeds.conditional import evaluate
+from feeds.config import Config
+from feeds.resources import PublishedTree, Representation, Resource
+from feeds.status import read_status
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+ALLOWED = "GET, HEAD"
+_GZIP_REFUSED = re.compile(r"(?:^|,)\s*gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)", re.I)
+_GZIP_OR_ANY = re.compile(r"(?:^|,)\s*(?:gzip|x-gzip|\*)\s*(?:;|,|$)", re.I)
+
+
+def create_app(config: Config) -> Flask:
+    """The web app for one configuration: published files, /healthz, and errors as text."""
+    app = Flask(__name__)
+    app.config["FEEDS"] = config
+    max_age = max(1, int(config.schedule.interval))
+    tree = PublishedTree(config.output.dir, max_age=max_age)
+
+    def healthz() -> tuple[Response, int]:
+        status = read_status(config.state.dir)
+        if status is None:
+            response = jsonify(status="starting", detail="no build has finished yet")
+            code = 503
+        else:
+            response = jsonify(status="ok" if status.get("ok") else "degraded", last_build=status)
+            code = 200
+        response.headers["Cache-Control"] = "no-store"
+        return response, code
+
+    app.add_url_rule(
+        "/healthz", "healthz", healthz, methods=["GET"], provide_automatic_options=False
+    )
+
+    @app.errorhandler(HTTPException)
+    def plain_error(error: HTTPException) -> Response:
+        response = Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
+        if error.code == 405:
+            response.headers["Allow"] = ALLOWED
+        return response
+
+    app.wsgi_app = PublishedFiles(tree, app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+class PublishedFiles:
+    """WSGI layer answering requests for published files; passes everything else on."""
+
+    def __init__(self, tree: PublishedTree, fallback: WSGIApp) -> None:
+        self.tree = tree
+        self.fallback = fallback
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        resource = self._resource(environ.get("PATH_INFO", ""))
+        if resource is None:
+            return self.fallback(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            start_response(
+                "405 Method Not Allowed",
+                [("Allow", ALLOWED), ("Content-Type", "text/plain"), ("Content-Length", "23")],
+            )
+            return [b"405 Method Not Allowed\n"]
+        representation = _negotiate(resource, environ.get("HTTP_ACCEPT_ENCODING", ""))
+        status = evaluate(
+            method,
+            representation.etag,
+            resource.last_modified,
+            if_match=environ.get("HTTP_IF_MATCH"),
+            if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+            if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
+            if_unmodified_since=environ.get("HTTP_IF_UNMODIFIED_SINCE"),
+        )
+        if status == 304:
+            start_response("304 Not Modified", _not_modified_headers(representation))
+            return []
+        if status == 412:
+            start_response("412 Precondition Failed", [("Content-Length", "0")])
+            return []
+        start_response("200 OK", list(representation.headers))
+        return [] if method == "HEAD" else [representation.body]
+
+    def _resource(self, path_info: str) -> Resource | None:
+        try:
+            # WSGI hands over the decoded path as latin-1; the real bytes are UTF-8.
+            path = path_info.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return None
+        if not path.startswith("/"):
+            return None
+        return self.tree.lookup(path[1:])
+
+
+def _negotiate(resource: Resource, accept_encoding: str) -> Representation:
+    if resource.gzip is not None and _accepts_gzip(accept_encoding):
+        return resource.gzip
+    return resource.identity
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    return bool(_GZIP_OR_ANY.search(accept_encoding)) and not _GZIP_REFUSED.search(accept_encoding)
+
+
+# RFC 9110 §15.4.5: a 304 carries the validators and caching headers a 200 would have.
+_KEPT_ON_304 = frozenset({"ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Location"})
+
+
+def _not_modified_headers(representation: Representation) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in representation.headers if name in _KEPT_ON_304]

