@@ -103,6 +103,8 @@ def _setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # APScheduler logs every job run at INFO; feeds logs each build itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:

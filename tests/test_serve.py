@@ -77,6 +77,8 @@ def test_serve_builds_serves_rebuilds_and_stops_on_sigterm(served):
     assert process.wait(timeout=30) == 0
     rest = process.stderr.read()
     assert "shutting down" in rest
+    assert "INFO feeds: build: 41 articles (0 failed)" in rest  # one line per build
+    assert "apscheduler" not in rest  # its per-run INFO lines are noise
 
 
 def test_serve_stops_on_sigint(served):
