@@ -1,29 +1,32 @@
-"""The one place that runs the stages in order: scan, read, parse, clean, render, publish."""
+"""The one place that runs the stages in order: ingest, select, render, publish.
+
+A build is incremental: the catalogue says which articles changed since the last one,
+and only the pages and feeds that show them are rendered and written again. A feed whose
+entries did not change keeps its bytes, so its ETag stays the same for the pollers.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 
-from feeds.articles import parse_article
-from feeds.clean import clean_body
+from feeds import __version__
+from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, Summary
 from feeds.config import Config
-from feeds.errors import ArticleError, FeedsError
-from feeds.model import Article
-from feeds.pages import feed_links, render_article_page, render_index, render_opml
-from feeds.publish import Document, publish
+from feeds.ingest import Progress, Settled, ingest
+from feeds.pages import FeedLinks, feed_links, render_article_page, render_index, render_opml
+from feeds.publish import Document, publish_changes, read_manifest
 from feeds.render import EPOCH, feed_updated, render_feed
-from feeds.select import Feed, feed_specs, select_feed
-from feeds.sources import SourceFile, read_source, scan_sources
+from feeds.select import Feed, Selection, feed_specs, select_feed
 from feeds.status import MAX_LISTED, BuildStatus, utc_now_iso, write_status
 from feeds.urls import FEED_FORMATS, article_path, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
-
-Progress = Callable[[int, int], None]  # called with (articles done, articles in all)
+SITE_FILES = ("index.html", "opml.xml", "robots.txt")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class BuildReport:
     files_removed: int
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
+    files_read: int = 0
+    deferred: int = 0  # files left for a later build: they may still be being written
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
@@ -71,128 +76,224 @@ class BuildReport:
         )
 
 
-@dataclass(frozen=True)
-class LoadedArticles:
-    """The articles that could be read, and one message per file that could not."""
-
-    articles: tuple[Article, ...]
-    errors: tuple[ArticleError, ...]
-    warnings: tuple[str, ...]
-
-
-def load_article(file: SourceFile, config: Config) -> tuple[Article, tuple[str, ...]]:
-    """Read, parse and clean one file; raises ArticleError naming the file."""
-    data = read_source(file, config.source.max_bytes)
-    parsed = parse_article(data, file.source, timezone=config.source.timezone, mtime=file.mtime)
-    body = clean_body(
-        parsed.body,
-        base_url=parsed.link or config.site.base_url,
-        remove=config.clean.remove,
-        summary_length=config.clean.summary_length,
+def rules_signature(config: Config) -> str:
+    """Everything that shapes a parsed and cleaned article: when it changes, all is re-read."""
+    return _digest(
+        __version__,
+        SCHEMA_VERSION,
+        config.source.timezone.key,
+        config.source.max_bytes,
+        config.clean.remove,
+        config.clean.summary_length,
+        config.site.base_url,  # relative URLs in bodies resolve against it
     )
-    return Article.from_parts(parsed, body), parsed.warnings
 
 
-def load_articles(
-    files: Sequence[SourceFile], config: Config, progress: Progress | None = None
-) -> LoadedArticles:
-    """Every file as an Article, or its error; one bad file never stops the others."""
-    articles: list[Article] = []
-    errors: list[ArticleError] = []
-    warnings: list[str] = []
-    owners: dict[str, str] = {}  # article id -> the file that claimed it first
-    for done, file in enumerate(files, start=1):
-        try:
-            article, article_warnings = load_article(file, config)
-            if article.id in owners:
-                raise ArticleError(
-                    file.source,
-                    f"id {article.id!r} is already used by {owners[article.id]}: "
-                    "give one of them a different `id` in its front matter",
-                )
-        except ArticleError as exc:
-            errors.append(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the build
-            errors.append(ArticleError(file.source, f"unexpected error: {exc!r}; please report it"))
-        else:
-            owners[article.id] = file.source
-            articles.append(article)
-            warnings.extend(article_warnings)
-        if progress is not None:
-            progress(done, len(files))
-    return LoadedArticles(tuple(articles), tuple(errors), tuple(warnings))
-
-
-def build(config: Config, *, write: bool = True, progress: Progress | None = None) -> BuildReport:
-    """Build the whole output tree once; with `write=False`, check everything and write nothing."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock
-        clock = now
-
-    scan = scan_sources(config.source.dir, config.source.extensions)
-    lap("scan")
-    loaded = load_articles(scan.files, config, progress)
-    lap("read, parse, clean")
-
-    files: dict[str, Document] = {}
-    keep: list[str] = []
-    errors = [str(e) for e in loaded.errors]
-    # A file that fails now may have been published before: keep its page (by its path id).
-    keep.extend(article_path(str(PurePosixPath(e.path).with_suffix(""))) for e in loaded.errors)
-    for article in loaded.articles:
-        page = render_article_page(config.site, article, config.source.timezone)
-        files[article_path(article.id)] = Document(page, article.updated.timestamp())
-    newest = max((a.updated for a in loaded.articles), default=EPOCH)
-    ttl_minutes = max(1, round(config.schedule.interval / 60))
-    feeds: list[Feed] = []
-    feeds_failed = 0
-    for spec in feed_specs(config, loaded.articles):
-        feed = select_feed(spec, loaded.articles)
-        try:
-            documents = render_feed(
-                config.site, feed, ttl_minutes=ttl_minutes, fallback_updated=newest
-            )
-        except (ValueError, FeedsError) as exc:
-            feeds_failed += 1
-            errors.append(f"feed {spec.slug!r}: cannot render ({exc}); its last version stays")
-            keep.extend(feed_path(spec.slug, fmt) for fmt in FEED_FORMATS)
-            continue
-        feeds.append(feed)
-        modified = feed_updated(feed, newest).timestamp()
-        for fmt, data in documents.items():
-            files[feed_path(spec.slug, fmt)] = Document(data, modified)
-    links = feed_links(config.site, feeds)
-    files["index.html"] = Document(render_index(config.site, links), newest.timestamp())
-    files["opml.xml"] = Document(render_opml(config.site, links), newest.timestamp())
-    files["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
-    lap("select, render")
-
-    written: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    if write:
-        result = publish(config.output.dir, files, keep=keep)
-        written, unchanged, removed = result.written, result.unchanged, result.removed
-        lap("publish")
-    changed_feeds = {PurePosixPath(p).stem for p in written if p.startswith("feeds/")}
+def build(
+    config: Config,
+    *,
+    write: bool = True,
+    progress: Progress | None = None,
+    settled: Settled | None = None,
+) -> BuildReport:
+    """Bring the output tree up to date; with `write=False`, check everything, write nothing."""
+    clock = _Clock()
+    path = config.state.dir / FILE_NAME if write else None
+    catalogue = Catalogue.open(path, rules_signature(config))
+    try:
+        ingested = ingest(config, catalogue, settled, progress)
+        clock.lap("scan, read, parse, clean")
+        report = _publish(config, catalogue, ingested.changed, write, clock)
+        if write:
+            catalogue.commit()  # only after publishing: a failed publish is retried
+    finally:
+        catalogue.close()
     report = BuildReport(
-        articles_found=len(scan.files),
-        articles_failed=len(loaded.errors),
-        feeds=len(feeds),
-        feeds_changed=len(changed_feeds),
-        feeds_failed=feeds_failed,
-        files_written=len(written),
-        files_unchanged=len(unchanged),
-        files_removed=len(removed),
-        errors=tuple(errors),
-        warnings=scan.skipped + loaded.warnings,
-        timings=timings,
+        **{
+            **asdict(report),
+            "articles_found": ingested.found,
+            "files_read": ingested.read,
+            "deferred": ingested.deferred,
+            "warnings": ingested.skipped + report.warnings,
+            "timings": clock.timings,
+        }
     )
     if write:
         write_status(config.state.dir, report.status())
     return report
+
+
+def _publish(
+    config: Config, catalogue: Catalogue, changed: frozenset[str], write: bool, clock: _Clock
+) -> BuildReport:
+    errors, warnings = catalogue.problems()
+    failed = len(errors)
+    manifest = read_manifest(config.output.dir) if write else None
+    full = catalogue.fresh or manifest is None
+    render_sig = _digest(
+        __version__, config.site, config.feeds, config.category_feeds, config.schedule.interval
+    )
+    pages_sig = _digest(__version__, config.site, config.source.timezone.key)
+    previous = catalogue.feed_signatures()
+    if not (full or changed) and catalogue.get("render") == render_sig:
+        # Nothing changed since the last build: nothing to render or write.
+        clock.lap("select, render")
+        return _report(len(previous), 0, 0, errors, warnings, failed)
+
+    summaries, duplicates = _winners(catalogue.summaries())
+    errors += duplicates
+    newest = max((s.updated for s in summaries), default=EPOCH)
+    ttl_minutes = max(1, round(config.schedule.interval / 60))
+    signatures: dict[str, str] = {}
+    to_render: list[Selection[Summary]] = []
+    for spec in feed_specs(config, summaries):
+        selection = select_feed(spec, summaries)
+        entries = [(s.id, s.digest) for s in selection.entries]
+        signatures[spec.slug] = _digest(render_sig, spec, entries, None if entries else newest)
+        if full or previous.get(spec.slug) != signatures[spec.slug]:
+            to_render.append(selection)
+
+    documents: dict[str, Document] = {}
+    rendered: list[Feed] = []
+    feeds_failed = 0
+    for feed in _load(catalogue, to_render):
+        try:
+            formats = render_feed(
+                config.site, feed, ttl_minutes=ttl_minutes, fallback_updated=newest
+            )
+        except ValueError as exc:
+            feeds_failed += 1
+            errors.append(f"feed {feed.spec.slug!r}: cannot render ({exc}); its last version stays")
+            signatures[feed.spec.slug] = previous.get(feed.spec.slug, "")
+            continue
+        rendered.append(feed)
+        modified = feed_updated(feed, newest).timestamp()
+        for fmt, data in formats.items():
+            documents[feed_path(feed.spec.slug, fmt)] = Document(data, modified)
+    links = feed_links_for(config, signatures, summaries, to_render)
+    index_sig = _digest(render_sig, links, newest)
+    if full or catalogue.get("index") != index_sig:
+        documents["index.html"] = Document(render_index(config.site, links), newest.timestamp())
+        documents["opml.xml"] = Document(render_opml(config.site, links), newest.timestamp())
+    if full:
+        documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
+    clock.lap("select, render")
+
+    rewrite_pages = full or catalogue.get("pages") != pages_sig
+    page_sources = [s.source for s in summaries if rewrite_pages or s.source in changed]
+    pages = _pages(config, catalogue, page_sources)
+    current = {article_path(s.id) for s in summaries} | set(SITE_FILES)
+    current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
+    removals = (manifest or set()) - current
+    # Pages first: a feed never links to a page that is not there yet.
+    writes = _chain(pages, documents.items())
+    if write:
+        result = publish_changes(config.output.dir, writes, removals)
+        written, unchanged, removed = result.written, result.unchanged, result.removed
+        catalogue.set_feed_signatures(signatures)
+        for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):
+            catalogue.put(key, value)
+        clock.lap("publish")
+    else:
+        written, unchanged, removed = tuple(path for path, _ in writes), (), ()
+    changed_feeds = {
+        path.split("/")[1].rsplit(".", 1)[0] for path in written if path.startswith("feeds/")
+    }
+    report = _report(len(signatures), len(changed_feeds), feeds_failed, errors, warnings, failed)
+    return BuildReport(
+        **{
+            **asdict(report),
+            "files_written": len(written) if write else 0,
+            "files_unchanged": len(unchanged),
+            "files_removed": len(removed),
+        }
+    )
+
+
+def feed_links_for(
+    config: Config,
+    signatures: dict[str, str],
+    summaries: Sequence[Summary],
+    selections: Sequence[Selection[Summary]],
+) -> list[FeedLinks]:
+    """The index's list of feeds, with entry counts, in publishing order."""
+    counted = {s.spec.slug: s for s in selections}
+    specs = feed_specs(config, summaries)
+    feeds = [counted.get(spec.slug) or select_feed(spec, summaries) for spec in specs]
+    return feed_links(config.site, [f for f in feeds if f.spec.slug in signatures])
+
+
+def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[str]]:
+    """One article per id: the first file by path keeps it; the others are errors."""
+    owners: dict[str, Summary] = {}
+    errors: list[str] = []
+    for summary in summaries:  # in source order
+        first = owners.setdefault(summary.id, summary)
+        if first is not summary:
+            errors.append(
+                f"{summary.source}: id {summary.id!r} is already used by {first.source}: "
+                "give one of them a different `id` in its front matter"
+            )
+    return list(owners.values()), errors
+
+
+def _load(catalogue: Catalogue, selections: Sequence[Selection[Summary]]) -> Iterator[Feed]:
+    sources = {entry.source for selection in selections for entry in selection.entries}
+    articles = {article.source: article for article in catalogue.articles(sources)}
+    for selection in selections:
+        yield Feed(selection.spec, tuple(articles[e.source] for e in selection.entries))
+
+
+def _pages(
+    config: Config, catalogue: Catalogue, sources: Sequence[str]
+) -> Iterator[tuple[str, Document]]:
+    for start in range(0, len(sources), 500):  # a chunk at a time: memory stays bounded
+        for article in catalogue.articles(sources[start : start + 500]):
+            page = render_article_page(config.site, article, config.source.timezone)
+            yield article_path(article.id), Document(page, article.updated.timestamp())
+
+
+def _chain(
+    first: Iterable[tuple[str, Document]], second: Iterable[tuple[str, Document]]
+) -> Iterator[tuple[str, Document]]:
+    yield from first
+    yield from second
+
+
+def _report(
+    feeds: int, changed: int, failed_feeds: int, errors: list[str], warnings: list[str], failed: int
+) -> BuildReport:
+    return BuildReport(
+        articles_found=0,
+        articles_failed=failed,
+        feeds=feeds,
+        feeds_changed=changed,
+        feeds_failed=failed_feeds,
+        files_written=0,
+        files_unchanged=0,
+        files_removed=0,
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+    )
+
+
+def _digest(*parts: object) -> str:
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=_plain)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)  # type: ignore[call-overload]
+    return str(value)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
+        self._last = now

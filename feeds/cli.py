@@ -6,7 +6,6 @@ is still published), 2 when the configuration is unusable.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,11 @@ from typing import Any
 import click
 
 from feeds import __version__
-from feeds.build import BuildReport, Progress, build
+from feeds.build import BuildReport, build
 from feeds.config import Config, load_config
 from feeds.errors import ConfigError, FeedsError
+from feeds.ingest import Progress
+from feeds.lock import BuilderLock
 
 DEFAULT_CONFIG = "config/feeds.yaml"
 PROGRESS_MIN_FILES = 200  # below this a bar would only flicker
@@ -85,9 +86,9 @@ def check_command(config_path: Path, verbose: bool) -> None:
 def serve_command(config_path: Path, host: str, port: int, threads: int) -> None:
     """Build, then serve the feeds over HTTP and rebuild on the schedule."""
     config = _load(config_path)
-    _setup_logging()
-    from feeds.serve import serve  # the server stack is only imported when serving
+    from feeds.serve import configure_logging, serve  # imported only when serving
 
+    configure_logging()
     try:
         serve(config, host, port, threads)
     except OSError as exc:  # e.g. the port is taken
@@ -97,18 +98,29 @@ def serve_command(config_path: Path, host: str, port: int, threads: int) -> None
         sys.exit(1)
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # APScheduler logs every job run at INFO; feeds logs each build itself.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+@main.command("watch")
+@config_option
+def watch_command(config_path: Path) -> None:
+    """Build, then rebuild whenever articles change; no web server (for static hosting)."""
+    config = _load(config_path)
+    from feeds.serve import configure_logging, watch
+
+    configure_logging()
+    try:
+        watch(config)
+    except FeedsError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
 
 
 def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
     config = _load(config_path)
+    lock = BuilderLock(config.output.dir)
+    if write and not lock.acquire():
+        click.secho(
+            f"error: {lock.busy_message()}: it keeps the tree up to date", fg="red", err=True
+        )
+        sys.exit(1)
     report = _run(config, write=write)
     _print_report(report, config, verbose, wrote=write)
     sys.exit(0 if report.ok else 1)

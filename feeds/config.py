@@ -89,6 +89,8 @@ class ScheduleConfig:
     """How often the source directory is rescanned."""
 
     interval: float  # seconds
+    watch: bool  # react to file-system events between rescans
+    settle: float  # seconds a file must rest before it is read
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from lxml import etree
 
 from feeds.config import SiteConfig
 from feeds.model import Article
-from feeds.select import Feed
+from feeds.select import Selection
 from feeds.text import xml_safe
 from feeds.urls import absolute, feed_path
 
@@ -34,7 +35,7 @@ class FeedLinks:
     json: str
 
 
-def feed_links(site: SiteConfig, feeds: Sequence[Feed]) -> list[FeedLinks]:
+def feed_links(site: SiteConfig, feeds: Sequence[Selection[Any]]) -> list[FeedLinks]:
     """The public URLs of every feed, in publishing order."""
     return [
         FeedLinks(

@@ -16,7 +16,7 @@ import gzip
 import json
 import os
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -51,13 +51,23 @@ def publish(
     Paths in `keep` are neither written nor removed: the last good version of something
     that failed this time stays published.
     """
-    for relative in files:
-        _check_relative(relative)
-    previous = _read_manifest(output_dir)
-    kept = {p for p in keep if p in previous and p not in files}
+    previous = read_manifest(output_dir) or set()
+    return publish_changes(output_dir, files.items(), previous - set(files) - set(keep))
+
+
+def publish_changes(
+    output_dir: Path, writes: Iterable[tuple[str, Document]], removals: Iterable[str]
+) -> PublishResult:
+    """Write these documents (skipping unchanged bytes), remove these paths, update the manifest.
+
+    `writes` may be a generator: documents are written as they come, so a build need not
+    hold them all in memory.
+    """
+    listed = read_manifest(output_dir) or set()
     written: list[str] = []
     unchanged: list[str] = []
-    for relative, document in files.items():
+    for relative, document in writes:
+        _check_relative(relative)
         target = output_dir / relative
         if _same_bytes(target, document.data) and _twin_ok(target):
             unchanged.append(relative)
@@ -68,10 +78,12 @@ def publish(
                 write_atomic(_twin(target), gzip_bytes(document.data), document.modified)
             write_atomic(target, document.data, document.modified)
             written.append(relative)
-    stale = sorted(set(previous) - set(files) - kept)
+        listed.add(relative)
+    stale = sorted(set(removals) - set(written) - set(unchanged))
     for relative in stale:
         _remove(output_dir, relative)
-    write_atomic(output_dir / MANIFEST, _manifest_bytes([*files, *kept]))
+        listed.discard(relative)
+    write_atomic(output_dir / MANIFEST, _manifest_bytes(listed))
     return PublishResult(tuple(written), tuple(unchanged), tuple(stale))
 
 
@@ -143,14 +155,15 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return False
 
 
-def _read_manifest(output_dir: Path) -> list[str]:
+def read_manifest(output_dir: Path) -> set[str] | None:
+    """The paths the publisher wrote, or None when there is no (usable) manifest."""
     try:
         listed = json.loads((output_dir / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
-        return []  # first build, or a damaged manifest: nothing is removed
+        return None  # first build, or a damaged manifest: nothing is removed
     if not isinstance(listed, list):
-        return []
-    return [p for p in listed if isinstance(p, str)]
+        return None
+    return {p for p in listed if isinstance(p, str)}
 
 
 def _manifest_bytes(paths: Collection[str]) -> bytes:

@@ -1,9 +1,15 @@
-"""Config feeds + articles -> the feeds to publish, each with its ordered entries. Pure."""
+"""Config feeds + articles -> the feeds to publish, each with its ordered entries. Pure.
+
+Works on anything that has an id, a published time and category paths: full Articles,
+or the catalogue's body-less summaries when only the choice of entries is needed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from feeds.config import Config, FeedSpec
 from feeds.model import Article, CategoryPath
@@ -13,15 +19,32 @@ ALL_SLUG = "all"
 DEFAULT_LIMIT = 50
 
 
+class Placed(Protocol):
+    """What choosing and ordering entries needs to know of an article."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def published(self) -> datetime: ...
+    @property
+    def categories(self) -> tuple[CategoryPath, ...]: ...
+
+
+E = TypeVar("E", bound=Placed)
+
+
 @dataclass(frozen=True)
-class Feed:
+class Selection(Generic[E]):
     """One feed to publish: what it is and the entries it holds, newest first."""
 
     spec: FeedSpec
-    entries: tuple[Article, ...]
+    entries: tuple[E, ...]
 
 
-def feed_specs(config: Config, articles: Iterable[Article]) -> tuple[FeedSpec, ...]:
+Feed = Selection[Article]
+
+
+def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ...]:
     """The configured feeds, then `all`, then one per category node when `category_feeds: auto`."""
     specs = list(config.feeds)
     taken = {spec.slug for spec in specs}
@@ -62,7 +85,7 @@ def feed_specs(config: Config, articles: Iterable[Article]) -> tuple[FeedSpec, .
     return tuple(specs)
 
 
-def category_nodes(articles: Iterable[Article]) -> list[CategoryPath]:
+def category_nodes(articles: Iterable[Placed]) -> list[CategoryPath]:
     """Every node of the category tree (each prefix of each path), sorted."""
     nodes: set[CategoryPath] = set()
     for article in articles:
@@ -71,7 +94,7 @@ def category_nodes(articles: Iterable[Article]) -> list[CategoryPath]:
     return sorted(nodes)
 
 
-def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
+def select_feed(spec: FeedSpec, articles: Sequence[E]) -> Selection[E]:
     """The entries of one feed: matching articles, newest first, at most `spec.limit`."""
     chosen = [
         a
@@ -79,10 +102,10 @@ def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
         if (not spec.categories or _under_any(a.categories, spec.categories))
         and not _under_any(a.categories, spec.exclude)
     ]
-    return Feed(spec, tuple(newest_first(chosen)[: spec.limit]))
+    return Selection(spec, tuple(newest_first(chosen)[: spec.limit]))
 
 
-def newest_first(articles: Iterable[Article]) -> list[Article]:
+def newest_first(articles: Iterable[E]) -> list[E]:
     """Newest published first; the id breaks ties so the order never depends on the scan."""
     return sorted(articles, key=lambda a: (-a.published.timestamp(), a.id))
 

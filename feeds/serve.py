@@ -1,102 +1,118 @@
-"""`feeds serve`: one process that builds, rebuilds on a schedule and serves HTTP.
+"""`feeds serve` and `feeds watch`: long-running processes around the builder.
 
-The HTTP server is waitress, a production WSGI server that runs anywhere Python does;
-the rebuild runs in APScheduler's background thread, one at a time.
+`serve` builds, watches and serves HTTP in one process; `watch` builds and watches only
+(for a static host, nginx or a CDN). Either takes the output dir's builder lock first:
+a second process on the same output says so, and `serve` then only serves.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
-from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
 
-from feeds.build import BuildReport, build
-from feeds.config import Config
+from feeds.config import Config, load_config
 from feeds.errors import FeedsError
+from feeds.lock import BuilderLock
+from feeds.watch import Watcher
 from feeds.web import create_app
 from feeds.wsgi import make_server
 
 log = logging.getLogger("feeds")
 
 
-class Builder:
-    """Runs builds one at a time and logs each; a failed build never stops the service."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self._lock = threading.Lock()
-
-    def run(self) -> BuildReport | None:
-        """Build once; returns the report, or None when the build could not run."""
-        with self._lock:
-            try:
-                report = build(self.config)
-            except FeedsError as exc:
-                log.error("build failed: %s", exc)
-                return None
-            except Exception:  # a bug must not kill the scheduler thread
-                log.exception("build crashed; the published tree is unchanged")
-                return None
-        log_report(report)
-        return report
+class BuilderBusy(FeedsError):
+    """Another process already builds this output dir."""
 
 
-def log_report(report: BuildReport) -> None:
-    """One line per build, then one per problem."""
-    log.info(
-        "build: %d articles (%d failed), %d feeds (%d changed, %d failed), "
-        "%d files written, %d removed, %.2fs",
-        report.articles_found,
-        report.articles_failed,
-        report.feeds,
-        report.feeds_changed,
-        report.feeds_failed,
-        report.files_written,
-        report.files_removed,
-        report.seconds,
-    )
-    for error in report.errors:
-        log.warning("%s", error)
-
-
-def start_scheduler(builder: Builder, interval: float) -> BackgroundScheduler:
-    """Rebuild every `interval` seconds; runs that fall behind are merged, never stacked."""
-    scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(
-        builder.run,
-        "interval",
-        seconds=interval,
-        id="rebuild",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    scheduler.start()
-    return scheduler
+def start_builder(config: Config, lock: BuilderLock) -> Watcher | None:
+    """Take the builder lock and start building; None when another process holds it."""
+    if not lock.acquire():
+        return None
+    watcher = Watcher(config)
+    watcher.start()
+    return watcher
 
 
 def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
-    """Build once, then serve and rebuild until SIGINT or SIGTERM."""
-    builder = Builder(config)
-    builder.run()
-    scheduler = start_scheduler(builder, config.schedule.interval)
+    """Build and watch (unless another process does), serve until SIGINT or SIGTERM."""
+    lock = BuilderLock(config.output.dir)
+    watcher = start_builder(config, lock)
+    if watcher is None:
+        log.warning("%s; this process only serves", lock.busy_message())
     server = make_server(create_app(config), host, port, threads)
     # A single listening socket (the only kind created here) knows the port it got.
     bound = getattr(server, "effective_port", port)
     log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    _raise_on_sigterm()
     try:
         server.run()  # returns when interrupted: waitress closes its sockets itself
     except KeyboardInterrupt:
         pass
     finally:
         log.info("shutting down")
-        scheduler.shutdown(wait=True)  # let a running build finish its atomic writes
+        if watcher is not None:
+            watcher.stop()  # let a running build finish its atomic writes
         server.close()
+        lock.release()
+
+
+def watch(config: Config) -> None:
+    """Build and watch until SIGINT or SIGTERM; BuilderBusy if another process builds."""
+    lock = BuilderLock(config.output.dir)
+    watcher = start_builder(config, lock)
+    if watcher is None:
+        raise BuilderBusy(lock.busy_message())
+    log.info("watching %s, publishing to %s", config.source.dir, config.output.dir)
+    _raise_on_sigterm()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        log.info("shutting down")
+        watcher.stop()
+        lock.release()
+
+
+def wsgi_app() -> Flask:
+    """The app for another WSGI server, e.g. `gunicorn -w 4 'feeds.serve:wsgi_app()'`.
+
+    Reads FEEDS_CONFIG (default config/feeds.yaml). Every worker process serves; the one
+    that takes the builder lock also builds and watches, so the schedule runs once
+    however many workers there are, and moves to another worker if that one dies.
+    """
+    configure_logging()
+    config = load_config(Path(os.environ.get("FEEDS_CONFIG", "config/feeds.yaml")))
+    lock = BuilderLock(config.output.dir)
+    watcher = start_builder(config, lock)
+    if watcher is None:
+        log.info("worker %d: %s; this worker only serves", os.getpid(), lock.busy_message())
+    else:
+        log.info("worker %d builds and watches %s", os.getpid(), config.source.dir)
+    app = create_app(config)
+    app.extensions["feeds.builder"] = (lock, watcher)  # kept alive with the app
+    return app
+
+
+def configure_logging() -> None:
+    """Log INFO and up to stderr, one line each, unless the host program set logging up."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    # APScheduler logs every job run at INFO; feeds logs each build itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _raise_on_sigterm() -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)

@@ -188,6 +188,12 @@ def _optional_directory(value: object) -> Path | None:
     return None if value in ("", None) else _directory(value)
 
 
+def _flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise Invalid(f"must be true or false, not {describe(value)}")
+
+
 def _category_feeds(value: object) -> bool:
     # YAML 1.1 reads a bare `off` as false, so the booleans are accepted too.
     if value is True or value == "auto":
@@ -293,6 +299,20 @@ SETTINGS: tuple[Setting, ...] = (
         "schedule.interval",
         60,
         "Seconds between rescans of `source.dir`; file events trigger a build sooner.",
+        _seconds,
+    ),
+    Setting(
+        "schedule.watch",
+        True,
+        "Watch `source.dir` for file events and rebuild within a second; `false` for mounts "
+        "that deliver no events (the periodic rescan still runs).",
+        _flag,
+    ),
+    Setting(
+        "schedule.settle",
+        0.5,
+        "Seconds a file must stay unmodified before it is read, so a file still being "
+        "written is not published half-way (when the writer closes it, it is read at once).",
         _seconds,
     ),
     Setting(

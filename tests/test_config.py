@@ -56,7 +56,7 @@ def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
         max_bytes=5_000_000,
     )
     assert config.output == OutputConfig(dir=tmp_path / "public")
-    assert config.schedule == ScheduleConfig(interval=60.0)
+    assert config.schedule == ScheduleConfig(interval=60.0, watch=True, settle=0.5)
     assert config.clean == CleanConfig(
         remove=(
             ".appendQr_wrap",

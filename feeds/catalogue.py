@@ -1,0 +1,278 @@
+"""The incremental catalogue: every source file's stat, content digest and parsed article
+(or error), kept in SQLite under the state dir, so that a build re-reads only what changed.
+
+The catalogue is a cache of what the articles say, never the only copy of anything: a
+missing, damaged or outdated one is set aside and rebuilt from the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from feeds.model import Article, CategoryPath
+
+log = logging.getLogger("feeds")
+
+SCHEMA_VERSION = "1"
+FILE_NAME = "catalogue.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    source TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    error TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS articles (
+    source TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
+    published REAL NOT NULL,
+    updated REAL NOT NULL,
+    categories TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the catalogue knows about one source file."""
+
+    size: int
+    mtime_ns: int
+    digest: str  # of the file's bytes
+    error: str | None  # the current version's error; a last good article may still be kept
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An article's identity and place, without its body: enough to choose feed entries."""
+
+    source: str
+    id: str
+    published: datetime
+    updated: datetime
+    categories: tuple[CategoryPath, ...]
+    digest: str  # changes whenever anything published from the article changes
+
+
+class Catalogue:
+    """One SQLite database; every change is written by `commit()` in one transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, fresh: bool) -> None:
+        self._db = connection
+        self.fresh = fresh  # True when it started empty: everything must be published
+
+    @classmethod
+    def open(cls, path: Path | None, rules: str) -> Catalogue:
+        """Open (or create) the catalogue; an unusable or outdated one is replaced."""
+        if path is None:
+            return cls._create(":memory:", rules)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            catalogue = cls._create(str(path), rules)
+        except sqlite3.DatabaseError as exc:
+            _set_aside(path, exc)
+            return cls._create(str(path), rules)
+        return catalogue
+
+    @classmethod
+    def _create(cls, where: str, rules: str) -> Catalogue:
+        connection = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA)
+            stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+            wanted = {"schema": SCHEMA_VERSION, "rules": rules}
+            if {key: stored.get(key) for key in wanted} != wanted:
+                if stored:
+                    log.info("catalogue: cleaning rules or configuration changed; re-reading all")
+                # Different rules: what is stored was derived differently. Start over.
+                connection.executescript(
+                    "DELETE FROM sources; DELETE FROM articles;"
+                    " DELETE FROM feeds; DELETE FROM meta;"
+                )
+                connection.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
+                fresh = True
+            else:
+                fresh = connection.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+            connection.execute("BEGIN")
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise
+        return cls(connection, fresh)
+
+    def known(self) -> dict[str, Known]:
+        """Every recorded source file by relative path."""
+        rows = self._db.execute("SELECT source, size, mtime_ns, digest, error FROM sources")
+        return {row[0]: Known(*row[1:]) for row in rows}
+
+    def record_article(
+        self,
+        source: str,
+        stat: tuple[int, int],
+        digest: str,
+        article: Article,
+        warnings: Iterable[str],
+    ) -> None:
+        """A file that parsed: its stat, digest and article replace whatever was there."""
+        self._record_source(source, stat, digest, None, warnings)
+        data = article_to_json(article)
+        self._db.execute(
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                source,
+                article.id,
+                article.published.timestamp(),
+                article.updated.timestamp(),
+                json.dumps(article.categories, ensure_ascii=False),
+                _digest(data),
+                data,
+            ),
+        )
+
+    def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
+        """A file that failed: its last good article, if any, stays published."""
+        self._record_source(source, stat, digest, error, ())
+
+    def touch(self, source: str, stat: tuple[int, int]) -> None:
+        """Same bytes, new stat (the file was touched or copied): nothing else changes."""
+        self._db.execute(
+            "UPDATE sources SET size = ?, mtime_ns = ? WHERE source = ?", (*stat, source)
+        )
+
+    def forget(self, source: str) -> None:
+        """The file is gone: so is its article."""
+        self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
+        self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
+
+    def _record_source(
+        self,
+        source: str,
+        stat: tuple[int, int],
+        digest: str,
+        error: str | None,
+        warnings: Iterable[str],
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+            (source, *stat, digest, error, json.dumps(list(warnings), ensure_ascii=False)),
+        )
+
+    def summaries(self) -> list[Summary]:
+        """Every kept article, without bodies, in source order."""
+        rows = self._db.execute(
+            "SELECT source, id, published, updated, categories, digest FROM articles"
+            " ORDER BY source"
+        )
+        return [
+            Summary(source, id_, _utc(published), _utc(updated), _paths(categories), digest)
+            for source, id_, published, updated, categories, digest in rows
+        ]
+
+    def articles(self, sources: Iterable[str]) -> Iterator[Article]:
+        """The full articles of these sources (in no particular order)."""
+        wanted = list(sources)
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT data FROM articles WHERE source IN ({marks})"
+            for (data,) in self._db.execute(query, chunk):
+                yield article_from_json(data)
+
+    def problems(self) -> tuple[list[str], list[str]]:
+        """The current errors and warnings of every source, in source order."""
+        errors: list[str] = []
+        warnings: list[str] = []
+        rows = self._db.execute("SELECT error, warnings FROM sources ORDER BY source")
+        for error, listed in rows:
+            if error:
+                errors.append(error)
+            warnings.extend(json.loads(listed))
+        return errors, warnings
+
+    def feed_signatures(self) -> dict[str, str]:
+        """Slug -> signature of what each feed was last published from."""
+        return dict(self._db.execute("SELECT slug, signature FROM feeds").fetchall())
+
+    def set_feed_signatures(self, signatures: Mapping[str, str]) -> None:
+        """Replace the recorded feed signatures."""
+        self._db.execute("DELETE FROM feeds")
+        self._db.executemany("INSERT INTO feeds VALUES (?, ?)", signatures.items())
+
+    def get(self, key: str) -> str | None:
+        """A stored value (e.g. the signature of the pages' settings)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str) -> None:
+        """Store a value until the next change of rules."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def commit(self) -> None:
+        """Make this build's changes durable, all at once."""
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+
+    def close(self) -> None:
+        """Drop uncommitted changes and close."""
+        with closing(self._db):
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+
+def _set_aside(path: Path, exc: Exception) -> None:
+    log.warning("catalogue %s is unusable (%s); rebuilding it from the articles", path, exc)
+    for suffix in ("", "-wal", "-shm"):
+        damaged = path.with_name(path.name + suffix)
+        if damaged.exists():
+            damaged.replace(damaged.with_name(damaged.name + ".damaged"))
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def _paths(value: str) -> tuple[CategoryPath, ...]:
+    return tuple(tuple(path) for path in json.loads(value))
+
+
+def article_to_json(article: Article) -> str:
+    """An Article as JSON text; dates keep their zones."""
+    fields: dict[str, Any] = {
+        name: getattr(article, name) for name in Article.__dataclass_fields__ if name != "extra"
+    }
+    fields["published"] = article.published.isoformat()
+    fields["updated"] = article.updated.isoformat()
+    # Unknown front-matter keys are kept as text: they are never published.
+    fields["extra"] = {str(k): v for k, v in article.extra.items()}
+    return json.dumps(fields, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def article_from_json(text: str) -> Article:
+    """The Article `article_to_json` wrote."""
+    fields = json.loads(text)
+    fields["published"] = datetime.fromisoformat(fields["published"])
+    fields["updated"] = datetime.fromisoformat(fields["updated"])
+    fields["categories"] = tuple(tuple(path) for path in fields["categories"])
+    fields["tags"] = tuple(fields["tags"])
+    return Article(**fields)

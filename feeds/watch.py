@@ -1,0 +1,223 @@
+"""Rebuild when articles change: a periodic rescan (the ground truth) plus file-system
+events that trigger it early.
+
+Events come duplicated, out of order, before a write ends, or (on some network mounts)
+not at all, so they only ever say "look soon"; the scan decides what changed. A file
+is read once it is settled: closed by its writer, or unmodified for `schedule.settle`
+seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from watchdog.events import (
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+from feeds.build import BuildReport, build
+from feeds.config import Config
+from feeds.errors import FeedsError
+from feeds.sources import SourceFile, is_ignored_name
+
+log = logging.getLogger("feeds")
+
+DEBOUNCE = 0.2  # seconds of quiet after an event before building
+MAX_DELAY = 1.0  # a steady stream of events still gets a build this often
+OPEN_LIMIT = 60.0  # a file held open this long without writes is read anyway
+
+
+class Watcher:
+    """Runs builds on a schedule and on file events, one at a time, in the background."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.root = config.source.dir.resolve()
+        self.last_report: BuildReport | None = None
+        self._lock = threading.Lock()  # guards the fields below
+        self._open: dict[str, float] = {}  # written to, not yet closed: source -> last event
+        self._closed: set[str] = set()  # closed by their writer since their last write
+        self._building = False
+        self._again = False  # an event arrived during a build
+        self._first_poke: float | None = None
+        self._scheduler = BackgroundScheduler(daemon=True)
+        self._observer: Any = None
+
+    def start(self) -> None:
+        """Build once now, then keep building in the background."""
+        self.run()
+        self._scheduler.add_job(
+            self.run,
+            "interval",
+            seconds=self.config.schedule.interval,
+            id="rebuild",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
+        if self.config.schedule.watch:
+            self._start_observer()
+
+    def stop(self) -> None:
+        """Stop watching; waits for a running build to finish its writes."""
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=10)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    def run(self) -> BuildReport | None:
+        """One build (the scheduled job); logs it, and never raises."""
+        with self._lock:
+            self._building = True
+            self._again = False
+            self._first_poke = None
+        report = None
+        try:
+            report = build(self.config, settled=self.settled)
+        except FeedsError as exc:
+            log.error("build failed: %s", exc)
+        except Exception:  # a bug must not kill the scheduler thread
+            log.exception("build crashed; the published tree is unchanged")
+        finally:
+            with self._lock:
+                self._building = False
+                again = self._again
+        if report is not None:
+            self.last_report = report
+            log_report(report)
+            if report.deferred:
+                # Files still being written: look again once they may have settled.
+                self._run_at(time.monotonic() + self.config.schedule.settle)
+                return report
+        if again:
+            self._poke()
+        return report
+
+    def settled(self, file: SourceFile) -> bool:
+        """Whether a changed file may be read now (see the module docstring)."""
+        now = time.monotonic()
+        with self._lock:
+            if file.source in self._closed:
+                return True
+            last_write = self._open.get(file.source)
+        if last_write is not None and now - last_write < OPEN_LIMIT:
+            return False
+        return time.time() - file.mtime >= self.config.schedule.settle
+
+    def on_event(self, event: FileSystemEvent) -> None:
+        """Note what an event says about a file and ask for a build soon."""
+        paths = [event.src_path, getattr(event, "dest_path", "")]
+        sources = [self._source(p) for p in paths if p]
+        if not any(s is not None for s in sources):
+            return
+        src, dest = sources[0], sources[1] if len(sources) > 1 else None
+        with self._lock:
+            if isinstance(event, FileCreatedEvent | FileModifiedEvent) and src:
+                self._open[src] = time.monotonic()
+                self._closed.discard(src)
+            elif isinstance(event, FileClosedEvent) and src:
+                self._open.pop(src, None)
+                self._closed.add(src)
+            elif isinstance(event, FileMovedEvent):
+                # A rename lands a complete file: editors and careful writers save this way.
+                for gone in (src, dest):
+                    if gone:
+                        self._open.pop(gone, None)
+                if dest:
+                    self._closed.add(dest)
+            elif isinstance(event, FileDeletedEvent) and src:
+                self._open.pop(src, None)
+                self._closed.discard(src)
+        self._poke()
+
+    def _source(self, path: str | bytes) -> str | None:
+        text = os.fsdecode(path)
+        if is_ignored_name(os.path.basename(text)):
+            return None
+        try:
+            relative = Path(text).relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        if any(part.startswith(".") for part in relative.split("/")):
+            return None
+        return relative
+
+    def _poke(self) -> None:
+        """Debounced: build DEBOUNCE after the last event, at most MAX_DELAY after the first."""
+        now = time.monotonic()
+        with self._lock:
+            if self._building:
+                self._again = True
+                return
+            if self._first_poke is None:
+                self._first_poke = now
+            when = min(now + DEBOUNCE, self._first_poke + MAX_DELAY)
+        self._run_at(when)
+
+    def _run_at(self, monotonic_when: float) -> None:
+        if not self._scheduler.running:
+            return
+        delay = max(0.0, monotonic_when - time.monotonic())
+        job = self._scheduler.get_job("rebuild")
+        if job is not None:
+            job.modify(next_run_time=datetime.now().astimezone() + timedelta(seconds=delay))
+
+    def _start_observer(self) -> None:
+        handler = _Handler(self)
+        observer = Observer()
+        observer.schedule(handler, str(self.root), recursive=True)
+        observer.daemon = True
+        try:
+            observer.start()
+        except OSError as exc:  # e.g. the inotify watch limit
+            log.warning(
+                "file events unavailable (%s); rescanning every %ss",
+                exc,
+                self.config.schedule.interval,
+            )
+            return
+        self._observer = observer
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if not event.is_directory or isinstance(event, FileMovedEvent | FileDeletedEvent):
+            self.watcher.on_event(event)
+
+
+def log_report(report: BuildReport) -> None:
+    """One line per build, then one per problem."""
+    log.info(
+        "build: %d articles (%d failed), %d read, %d feeds (%d changed, %d failed), "
+        "%d files written, %d removed, %.2fs",
+        report.articles_found,
+        report.articles_failed,
+        report.files_read,
+        report.feeds,
+        report.feeds_changed,
+        report.feeds_failed,
+        report.files_written,
+        report.files_removed,
+        report.seconds,
+    )
+    for error in report.errors:
+        log.warning("%s", error)

@@ -1,0 +1,172 @@
+"""The catalogue makes builds incremental: only what changed is read, rendered, written."""
+
+import os
+import sqlite3
+
+import pytest
+from feedcheck import assert_parses_cleanly
+from sites import FIXED_MTIME, article_text, make_site
+
+from feeds.catalogue import FILE_NAME
+from feeds.urls import entry_id
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = make_site(tmp_path)
+    assert site.build().files_read == 40
+    return site
+
+
+def entries(site, feed="all"):
+    parsed = assert_parses_cleanly((site.public / f"feeds/{feed}.atom").read_bytes())
+    return {e.title: e for e in parsed.entries}
+
+
+def test_a_restart_with_nothing_changed_reads_and_writes_nothing(site):
+    before = site.tree()
+    report = site.build()  # a new Catalogue object on the same file: a restart
+    assert report.files_read == 0
+    assert report.files_written == report.files_removed == 0
+    assert report.ok and report.articles_found == 40
+    assert site.tree() == before
+
+
+def test_a_new_file_is_the_only_one_read_and_only_its_feeds_change(site):
+    untouched = site.public / "feeds/ke-ji--xin-lang-ke-ji-dc4b8d.atom"
+    stamp = untouched.stat().st_ino, untouched.stat().st_mtime_ns
+    site.write("new.txt", article_text("新文章", date="Thu, 30 Jun 2022 08:00:00 GMT"))
+    report = site.build()
+    assert report.files_read == 1
+    assert "新文章" in entries(site)
+    assert "新文章" in entries(site, "finance")
+    assert (untouched.stat().st_ino, untouched.stat().st_mtime_ns) == stamp
+    assert 0 < report.feeds_changed < report.feeds
+    assert (site.public / "articles/new.html").exists()
+
+
+def test_a_touched_file_with_the_same_bytes_changes_nothing(site):
+    path = next(site.articles.glob("*.txt"))
+    os.utime(path, (FIXED_MTIME + 99, FIXED_MTIME + 99))
+    report = site.build()
+    assert report.files_read == 1 and report.files_written == 0
+    assert site.build().files_read == 0  # the new stat was recorded
+
+
+def test_an_edit_keeps_the_id_and_changes_updated(site):
+    site.write("edit.txt", article_text("改前", body="<p>一</p>"))
+    site.build()
+    site.write("edit.txt", article_text("改后", body="<p>二</p>"), FIXED_MTIME + 10**8)
+    report = site.build()
+    assert report.files_read == 1
+    after = entries(site)
+    assert "改前" not in after
+    assert after["改后"].id == entry_id("edit")
+    assert after["改后"].updated_parsed > after["改后"].published_parsed
+
+
+def test_a_delete_removes_the_entry_and_its_page(site):
+    site.write("gone.txt", article_text("将被删除"))
+    site.build()
+    (site.articles / "gone.txt").unlink()
+    report = site.build()
+    assert "将被删除" not in entries(site)
+    assert not (site.public / "articles/gone.html").exists()
+    assert report.files_removed >= 1
+
+
+def test_a_move_with_a_front_matter_id_keeps_the_entry_id(site):
+    site.write("old/place.txt", article_text("搬家", extra="id: stays-put\n"))
+    site.build()
+    (site.articles / "new").mkdir()
+    os.replace(site.articles / "old/place.txt", site.articles / "new/place.txt")
+    report = site.build()
+    assert report.ok, report.errors
+    assert entries(site)["搬家"].id == entry_id("stays-put")
+    assert (site.public / "articles/stays-put.html").exists()
+
+
+def test_a_move_without_an_id_is_a_new_entry_and_the_old_one_goes(site):
+    site.write("a.txt", article_text("无编号搬家"))
+    site.build()
+    os.replace(site.articles / "a.txt", site.articles / "b.txt")
+    site.build()
+    assert entries(site)["无编号搬家"].id == entry_id("b")
+    assert not (site.public / "articles/a.html").exists()
+    assert (site.public / "articles/b.html").exists()
+
+
+def test_a_broken_edit_keeps_the_last_good_version_until_fixed(site):
+    site.write("fragile.txt", article_text("好版本"))
+    site.build()
+    site.write("fragile.txt", "---\ntitle: 'unclosed\n---\n<p>x</p>\n", FIXED_MTIME + 5)
+    broken = site.build()
+    assert any(e.startswith("fragile.txt:") for e in broken.errors)
+    assert "好版本" in entries(site)
+    assert (site.public / "articles/fragile.html").exists()
+    again = site.build()  # the error is still reported, without reading the file again
+    assert again.files_read == 0 and any("fragile.txt" in e for e in again.errors)
+    site.write("fragile.txt", article_text("修好了"), FIXED_MTIME + 10)
+    fixed = site.build()
+    assert fixed.ok
+    assert "修好了" in entries(site) and "好版本" not in entries(site)
+
+
+def test_a_damaged_catalogue_is_rebuilt(site, caplog):
+    path = site.public / ".feeds" / FILE_NAME
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    before = site.tree()
+    report = site.build()
+    assert report.ok and report.files_read == 40
+    assert site.tree() == before
+    assert "rebuilding it from the articles" in caplog.text
+    assert site.build().files_read == 0
+
+
+def test_a_missing_catalogue_is_rebuilt(site):
+    for leftover in (site.public / ".feeds").glob(FILE_NAME + "*"):
+        leftover.unlink()
+    assert site.build().files_read == 40
+
+
+def test_changed_cleaning_rules_re_clean_everything(site):
+    site.config_path.write_text(
+        site.config_path.read_text() + "clean:\n  summary_length: 40\n", encoding="utf-8"
+    )
+    report = site.build()
+    assert report.files_read == 40
+    summary = next(iter(entries(site).values())).summary
+    assert len(summary) <= 41
+
+
+def test_a_config_change_re_renders_without_re_reading(site):
+    site.config_path.write_text(
+        site.config_path.read_text().replace("title: 测试站点", "title: 新名字"), encoding="utf-8"
+    )
+    report = site.build()
+    assert report.files_read == 0
+    assert report.feeds_changed == report.feeds
+    assert "新名字" in (site.public / "index.html").read_text()
+
+
+def test_a_wiped_output_dir_is_published_again(site, tmp_path):
+    before = site.tree()
+    state = site.public / ".feeds"
+    keep = tmp_path / "state-copy"
+    state.rename(keep)
+    import shutil
+
+    shutil.rmtree(site.public)
+    site.public.mkdir()
+    keep.rename(state)
+    report = site.build()
+    assert report.files_read == 0
+    assert site.tree() == before
+
+
+def test_the_catalogue_is_plain_sqlite(site):
+    with sqlite3.connect(site.public / ".feeds" / FILE_NAME) as db:
+        assert db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 40
+        assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 40

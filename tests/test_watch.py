@@ -1,0 +1,160 @@
+"""The watcher with the real scheduler and real file events, in temp dirs."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from sites import article_text, make_site
+
+from feeds.lock import BuilderLock
+from feeds.watch import Watcher
+
+CONFIG = """\
+site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
+source: {dir: articles}
+output: {dir: public}
+schedule: {interval: 3600, settle: 0.3}
+feeds:
+  - {slug: finance, title: 金融, categories: [金融]}
+"""
+
+
+def wait_for(condition, timeout=15.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def published(site, text, feed="all.atom"):
+    path = site.public / "feeds" / feed
+    return path.exists() and text in path.read_text()
+
+
+@pytest.fixture
+def watched(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    watcher = Watcher(site.config())
+    watcher.start()
+    try:
+        yield site, watcher
+    finally:
+        watcher.stop()
+
+
+def write_at_once(site, name, text):
+    """How a careful writer saves: a temp file, then a rename."""
+    temp = site.articles / f".{name}.tmp"
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, site.articles / name)
+
+
+def test_a_new_file_appears_in_its_feeds_and_in_all(watched):
+    site, watcher = watched
+    assert watcher.last_report.files_read == 40
+    write_at_once(
+        site, "new.txt", article_text("监视到的新文章", date="Thu, 30 Jun 2022 08:00:00 GMT")
+    )
+    wait_for(lambda: watcher.last_report.articles_found == 41, what="a build that found it")
+    assert published(site, "监视到的新文章") and published(site, "监视到的新文章", "finance.atom")
+    assert watcher.last_report.files_read == 1
+
+
+def test_a_plainly_written_new_file_is_read_once_settled(watched):
+    site, _ = watched
+    (site.articles / "plain.txt").write_text(article_text("直接写入"), encoding="utf-8")
+    wait_for(lambda: published(site, "直接写入"), what="the plainly written article")
+
+
+def test_an_edit_a_delete_and_a_move(watched):
+    site, watcher = watched
+    write_at_once(site, "x.txt", article_text("第一版", extra="id: kept-id\n"))
+    wait_for(lambda: published(site, "第一版"))
+    write_at_once(site, "x.txt", article_text("第二版", extra="id: kept-id\n"))
+    wait_for(lambda: published(site, "第二版") and not published(site, "第一版"))
+    (site.articles / "sub").mkdir()
+    os.replace(site.articles / "x.txt", site.articles / "sub/y.txt")
+    wait_for(
+        lambda: (
+            watcher.last_report
+            and watcher.last_report.files_read >= 1
+            and (site.public / "articles/kept-id.html").exists()
+            and published(site, "第二版")
+        )
+    )
+    (site.articles / "sub/y.txt").unlink()
+    page = site.public / "articles/kept-id.html"
+    wait_for(lambda: not published(site, "第二版") and not page.exists(), what="the article to go")
+
+
+def test_a_half_written_file_is_not_published_until_complete(watched):
+    site, watcher = watched
+    text = article_text("慢慢写完的文章", body="<p>开头</p>" + "<p>中间</p>" * 50 + "<p>结尾</p>")
+    half = len(text) // 2
+    with open(site.articles / "slow.txt", "w", encoding="utf-8") as handle:
+        handle.write(text[:half])
+        handle.flush()
+        time.sleep(1.5)  # far longer than schedule.settle, with the file still open
+        assert not published(site, "慢慢写完的文章")
+        assert not (site.public / "articles/slow.html").exists()
+        handle.write(text[half:])
+    wait_for(lambda: published(site, "慢慢写完的文章"), what="the completed article")
+    assert "结尾" in (site.public / "articles/slow.html").read_text()
+    assert watcher.last_report.ok, watcher.last_report.errors
+
+
+def test_temp_and_hidden_files_are_ignored(watched):
+    site, watcher = watched
+    before = watcher.last_report
+    for name in (".hidden.txt", "draft.txt~", ".draft.txt.swp", "upload.txt.part", "4913"):
+        (site.articles / name).write_text(article_text("不该出现"), encoding="utf-8")
+    time.sleep(1.0)
+    assert watcher.last_report is before, "ignored files must not even trigger a build"
+    assert not published(site, "不该出现")
+
+
+def test_without_events_the_periodic_scan_still_publishes(tmp_path):
+    config = CONFIG.replace("interval: 3600", "interval: 0.5, watch: false")
+    site = make_site(tmp_path, config=config)
+    watcher = Watcher(site.config())
+    watcher.start()
+    try:
+        assert watcher._observer is None
+        write_at_once(site, "polled.txt", article_text("轮询发现"))
+        wait_for(lambda: published(site, "轮询发现"), what="the periodic scan")
+    finally:
+        watcher.stop()
+
+
+def test_a_second_builder_is_refused(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    first = BuilderLock(site.public)
+    assert first.acquire()
+    try:
+        second = BuilderLock(site.public)
+        assert not second.acquire()
+        assert f"pid {os.getpid()}" in second.busy_message()
+        result = subprocess.run(
+            [sys.executable, "-m", "feeds", "watch", "-c", "feeds.yaml"],
+            cwd=site.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert "another feeds process" in result.stderr and "already building" in result.stderr
+        built = subprocess.run(
+            [sys.executable, "-m", "feeds", "build", "-c", "feeds.yaml"],
+            cwd=site.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert built.returncode == 1 and "already building" in built.stderr
+    finally:
+        first.release()
+    assert BuilderLock(site.public).acquire()
