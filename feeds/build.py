@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 from feeds import __version__
-from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, Summary
+from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, Summary, set_aside
 from feeds.config import Config
 from feeds.ingest import Progress, Settled, ingest
-from feeds.pages import FeedLinks, feed_links, render_article_page, render_index, render_opml
+from feeds.pages import feed_links, render_article_page, render_index, render_opml
 from feeds.publish import Document, publish_changes, read_manifest
-from feeds.render import EPOCH, feed_updated, render_feed
-from feeds.select import Feed, Selection, feed_specs, select_feed
+from feeds.render import EPOCH, render_documents
+from feeds.select import Selection, feed_specs, select_feeds
 from feeds.status import MAX_LISTED, BuildStatus, utc_now_iso, write_status
 from feeds.urls import FEED_FORMATS, article_path, feed_path
 
@@ -37,7 +39,6 @@ class BuildReport:
     articles_failed: int
     feeds: int
     feeds_changed: int
-    feeds_failed: int
     files_written: int
     files_unchanged: int
     files_removed: int
@@ -70,7 +71,6 @@ class BuildReport:
             articles_failed=self.articles_failed,
             feeds=self.feeds,
             feeds_changed=self.feeds_changed,
-            feeds_failed=self.feeds_failed,
             error_count=len(self.errors),
             errors=self.errors[:MAX_LISTED],
         )
@@ -97,30 +97,76 @@ def build(
     settled: Settled | None = None,
 ) -> BuildReport:
     """Bring the output tree up to date; with `write=False`, check everything, write nothing."""
-    clock = _Clock()
-    path = config.state.dir / FILE_NAME if write else None
-    catalogue = Catalogue.open(path, rules_signature(config))
+    builder = Builder(config, write=write)
     try:
-        ingested = ingest(config, catalogue, settled, progress)
+        return builder.build(progress=progress, settled=settled)
+    finally:
+        builder.close()
+
+
+class Builder:
+    """Builds one configuration again and again (the watcher's), keeping the catalogue open
+    and its in-memory mirror warm between builds."""
+
+    def __init__(self, config: Config, *, write: bool = True) -> None:
+        self.config = config
+        self.write = write
+        self.path = config.state.dir / FILE_NAME if write else None
+        self._catalogue: Catalogue | None = None
+
+    def build(
+        self,
+        *,
+        progress: Progress | None = None,
+        settled: Settled | None = None,
+        only: Collection[str] | None = None,
+    ) -> BuildReport:
+        """One build. `only`: the source paths events named (a full scan when None)."""
+        try:
+            return self._build(progress, settled, only)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if self.path is None:
+                raise
+            # The catalogue is only a cache of what the files say: rebuild it from them.
+            set_aside(self.path, exc)
+            return self._build(progress, settled, None)
+        except BaseException:
+            self.close()  # uncommitted changes are gone: the mirror must go with them
+            raise
+
+    def close(self) -> None:
+        """Close the catalogue (it is reopened by the next build)."""
+        if self._catalogue is not None:
+            self._catalogue.close()
+            self._catalogue = None
+
+    def _build(
+        self, progress: Progress | None, settled: Settled | None, only: Collection[str] | None
+    ) -> BuildReport:
+        config, write = self.config, self.write
+        clock = _Clock()
+        if self._catalogue is None:
+            self._catalogue = Catalogue.open(self.path, rules_signature(config))
+        catalogue = self._catalogue
+        ingested = ingest(config, catalogue, settled, progress, only)
         clock.lap("scan, read, parse, clean")
         report = _publish(config, catalogue, ingested.changed, write, clock)
         if write:
             catalogue.commit()  # only after publishing: a failed publish is retried
-    finally:
-        catalogue.close()
-    report = BuildReport(
-        **{
-            **asdict(report),
-            "articles_found": ingested.found,
-            "files_read": ingested.read,
-            "deferred": ingested.deferred,
-            "warnings": ingested.skipped + report.warnings,
-            "timings": clock.timings,
-        }
-    )
-    if write:
-        write_status(config.state.dir, report.status())
-    return report
+        report = BuildReport(
+            **{
+                **asdict(report),
+                "articles_found": ingested.found,
+                "files_read": ingested.read,
+                "deferred": ingested.deferred,
+                "warnings": ingested.skipped + report.warnings,
+                "timings": clock.timings,
+            }
+        )
+        if write:
+            write_status(config.state.dir, report.status())
+        return report
 
 
 def _publish(
@@ -138,39 +184,31 @@ def _publish(
     if not (full or changed) and catalogue.get("render") == render_sig:
         # Nothing changed since the last build: nothing to render or write.
         clock.lap("select, render")
-        return _report(len(previous), 0, 0, errors, warnings, failed)
+        return _report(len(previous), 0, errors, warnings, failed)
 
     summaries, duplicates = _winners(catalogue.summaries())
     errors += duplicates
-    newest = max((s.updated for s in summaries), default=EPOCH)
+    newest = datetime.fromtimestamp(max((s.updated for s in summaries), default=0.0), UTC)
     ttl_minutes = max(1, round(config.schedule.interval / 60))
+    selections = select_feeds(feed_specs(config, summaries), summaries)
     signatures: dict[str, str] = {}
     to_render: list[Selection[Summary]] = []
-    for spec in feed_specs(config, summaries):
-        selection = select_feed(spec, summaries)
+    for selection in selections:
+        slug = selection.spec.slug
         entries = [(s.id, s.digest) for s in selection.entries]
-        signatures[spec.slug] = _digest(render_sig, spec, entries, None if entries else newest)
-        if full or previous.get(spec.slug) != signatures[spec.slug]:
+        signatures[slug] = _digest(render_sig, selection.spec, entries, None if entries else newest)
+        if full or previous.get(slug) != signatures[slug]:
             to_render.append(selection)
 
     documents: dict[str, Document] = {}
-    rendered: list[Feed] = []
-    feeds_failed = 0
-    for feed in _load(catalogue, to_render):
-        try:
-            formats = render_feed(
-                config.site, feed, ttl_minutes=ttl_minutes, fallback_updated=newest
-            )
-        except ValueError as exc:
-            feeds_failed += 1
-            errors.append(f"feed {feed.spec.slug!r}: cannot render ({exc}); its last version stays")
-            signatures[feed.spec.slug] = previous.get(feed.spec.slug, "")
-            continue
-        rendered.append(feed)
-        modified = feed_updated(feed, newest).timestamp()
+    fragments = catalogue.fragments({e.source for s in to_render for e in s.entries})
+    for selection in to_render:
+        serialised = [fragments[e.source] for e in selection.entries]
+        modified = max((e.updated for e in serialised), default=newest.timestamp())
+        formats = render_documents(config.site, selection.spec, serialised, ttl_minutes, newest)
         for fmt, data in formats.items():
-            documents[feed_path(feed.spec.slug, fmt)] = Document(data, modified)
-    links = feed_links_for(config, signatures, summaries, to_render)
+            documents[feed_path(selection.spec.slug, fmt)] = Document(data, modified)
+    links = feed_links(config.site, selections)
     index_sig = _digest(render_sig, links, newest)
     if full or catalogue.get("index") != index_sig:
         documents["index.html"] = Document(render_index(config.site, links), newest.timestamp())
@@ -182,7 +220,7 @@ def _publish(
     rewrite_pages = full or catalogue.get("pages") != pages_sig
     page_sources = [s.source for s in summaries if rewrite_pages or s.source in changed]
     pages = _pages(config, catalogue, page_sources)
-    current = {article_path(s.id) for s in summaries} | set(SITE_FILES)
+    current = {s.page for s in summaries} | set(SITE_FILES)
     current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
     removals = (manifest or set()) - current
     # Pages first: a feed never links to a page that is not there yet.
@@ -199,7 +237,7 @@ def _publish(
     changed_feeds = {
         path.split("/")[1].rsplit(".", 1)[0] for path in written if path.startswith("feeds/")
     }
-    report = _report(len(signatures), len(changed_feeds), feeds_failed, errors, warnings, failed)
+    report = _report(len(signatures), len(changed_feeds), errors, warnings, failed)
     return BuildReport(
         **{
             **asdict(report),
@@ -210,38 +248,20 @@ def _publish(
     )
 
 
-def feed_links_for(
-    config: Config,
-    signatures: dict[str, str],
-    summaries: Sequence[Summary],
-    selections: Sequence[Selection[Summary]],
-) -> list[FeedLinks]:
-    """The index's list of feeds, with entry counts, in publishing order."""
-    counted = {s.spec.slug: s for s in selections}
-    specs = feed_specs(config, summaries)
-    feeds = [counted.get(spec.slug) or select_feed(spec, summaries) for spec in specs]
-    return feed_links(config.site, [f for f in feeds if f.spec.slug in signatures])
-
-
 def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[str]]:
     """One article per id: the first file by path keeps it; the others are errors."""
-    owners: dict[str, Summary] = {}
-    errors: list[str] = []
-    for summary in summaries:  # in source order
-        first = owners.setdefault(summary.id, summary)
-        if first is not summary:
-            errors.append(
-                f"{summary.source}: id {summary.id!r} is already used by {first.source}: "
-                "give one of them a different `id` in its front matter"
-            )
-    return list(owners.values()), errors
-
-
-def _load(catalogue: Catalogue, selections: Sequence[Selection[Summary]]) -> Iterator[Feed]:
-    sources = {entry.source for selection in selections for entry in selection.entries}
-    articles = {article.source: article for article in catalogue.articles(sources)}
-    for selection in selections:
-        yield Feed(selection.spec, tuple(articles[e.source] for e in selection.entries))
+    owner: dict[str, str] = {}
+    for summary in summaries:
+        if summary.id not in owner or summary.source < owner[summary.id]:
+            owner[summary.id] = summary.source
+    winners = [s for s in summaries if owner[s.id] == s.source]  # still newest first
+    errors = [
+        f"{s.source}: id {s.id!r} is already used by {owner[s.id]}: "
+        "give one of them a different `id` in its front matter"
+        for s in sorted(summaries, key=lambda s: s.source)
+        if owner[s.id] != s.source
+    ]
+    return winners, errors
 
 
 def _pages(
@@ -261,14 +281,13 @@ def _chain(
 
 
 def _report(
-    feeds: int, changed: int, failed_feeds: int, errors: list[str], warnings: list[str], failed: int
+    feeds: int, changed: int, errors: list[str], warnings: list[str], failed: int
 ) -> BuildReport:
     return BuildReport(
         articles_found=0,
         articles_failed=failed,
         feeds=feeds,
         feeds_changed=changed,
-        feeds_failed=failed_feeds,
         files_written=0,
         files_unchanged=0,
         files_removed=0,

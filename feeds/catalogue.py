@@ -13,16 +13,17 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from feeds.model import Article, CategoryPath
+from feeds.render import Fragments
+from feeds.urls import article_path
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -41,15 +42,18 @@ CREATE TABLE IF NOT EXISTS articles (
     published REAL NOT NULL,
     updated REAL NOT NULL,
     categories TEXT NOT NULL,
+    page TEXT NOT NULL,
     digest TEXT NOT NULL,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    atom TEXT NOT NULL,
+    rss TEXT NOT NULL,
+    json TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
 """
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     """What the catalogue knows about one source file."""
 
     size: int
@@ -58,16 +62,18 @@ class Known:
     error: str | None  # the current version's error; a last good article may still be kept
 
 
-@dataclass(frozen=True)
-class Summary:
+# NamedTuples rather than dataclasses here: a build makes one per article of the archive,
+# and they cost a third as much to create.
+class Summary(NamedTuple):
     """An article's identity and place, without its body: enough to choose feed entries."""
 
     source: str
     id: str
-    published: datetime
-    updated: datetime
+    published: float  # epoch seconds
+    updated: float
     categories: tuple[CategoryPath, ...]
     digest: str  # changes whenever anything published from the article changes
+    page: str  # its permalink page, relative to the output dir
 
 
 class Catalogue:
@@ -76,6 +82,11 @@ class Catalogue:
     def __init__(self, connection: sqlite3.Connection, fresh: bool) -> None:
         self._db = connection
         self.fresh = fresh  # True when it started empty: everything must be published
+        # In-memory mirrors, loaded on first use and kept in step with every change, so
+        # that a long-running builder reads the archive's metadata from SQLite only once.
+        self._known: dict[str, Known] | None = None
+        self._summaries: dict[str, Summary] | None = None
+        self._ordered: list[Summary] | None = None
 
     @classmethod
     def open(cls, path: Path | None, rules: str) -> Catalogue:
@@ -86,7 +97,7 @@ class Catalogue:
         try:
             catalogue = cls._create(str(path), rules)
         except sqlite3.DatabaseError as exc:
-            _set_aside(path, exc)
+            set_aside(path, exc)
             return cls._create(str(path), rules)
         return catalogue
 
@@ -101,13 +112,15 @@ class Catalogue:
             wanted = {"schema": SCHEMA_VERSION, "rules": rules}
             if {key: stored.get(key) for key in wanted} != wanted:
                 if stored:
-                    log.info("catalogue: cleaning rules or configuration changed; re-reading all")
-                # Different rules: what is stored was derived differently. Start over.
+                    log.info("catalogue: cleaning rules or format changed; re-reading every file")
+                # What is stored was derived differently, perhaps in other tables: start over.
+                # One transaction: a crash half-way must not leave new meta on old tables.
                 connection.executescript(
-                    "DELETE FROM sources; DELETE FROM articles;"
-                    " DELETE FROM feeds; DELETE FROM meta;"
+                    "BEGIN; DROP TABLE meta; DROP TABLE sources; DROP TABLE articles;"
+                    f" DROP TABLE feeds; {_SCHEMA} "
+                    f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('rules', '{rules}');"
+                    " COMMIT;"
                 )
-                connection.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
                 fresh = True
             else:
                 fresh = connection.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
@@ -118,9 +131,11 @@ class Catalogue:
         return cls(connection, fresh)
 
     def known(self) -> dict[str, Known]:
-        """Every recorded source file by relative path."""
-        rows = self._db.execute("SELECT source, size, mtime_ns, digest, error FROM sources")
-        return {row[0]: Known(*row[1:]) for row in rows}
+        """Every recorded source file by relative path (a copy)."""
+        if self._known is None:
+            rows = self._db.execute("SELECT source, size, mtime_ns, digest, error FROM sources")
+            self._known = {source: Known(*rest) for source, *rest in rows}
+        return dict(self._known)
 
     def record_article(
         self,
@@ -128,23 +143,37 @@ class Catalogue:
         stat: tuple[int, int],
         digest: str,
         article: Article,
+        fragments: Fragments,
         warnings: Iterable[str],
     ) -> None:
-        """A file that parsed: its stat, digest and article replace whatever was there."""
+        """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
         data = article_to_json(article)
+        summary = Summary(
+            source,
+            article.id,
+            article.published.timestamp(),
+            article.updated.timestamp(),
+            article.categories,
+            _digest(data),
+            article_path(article.id),
+        )
         self._db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                source,
-                article.id,
-                article.published.timestamp(),
-                article.updated.timestamp(),
-                json.dumps(article.categories, ensure_ascii=False),
-                _digest(data),
+                *summary[:4],
+                _SEP.join(_PATH_SEP.join(path) for path in article.categories),
+                summary.page,
+                summary.digest,
                 data,
+                fragments.atom,
+                fragments.rss,
+                fragments.json,
             ),
         )
+        if self._summaries is not None:
+            self._summaries[source] = summary
+            self._ordered = None
 
     def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
         """A file that failed: its last good article, if any, stays published."""
@@ -155,11 +184,17 @@ class Catalogue:
         self._db.execute(
             "UPDATE sources SET size = ?, mtime_ns = ? WHERE source = ?", (*stat, source)
         )
+        if self._known is not None and source in self._known:
+            self._known[source] = self._known[source]._replace(size=stat[0], mtime_ns=stat[1])
 
     def forget(self, source: str) -> None:
         """The file is gone: so is its article."""
         self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
         self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
+        if self._known is not None:
+            self._known.pop(source, None)
+        if self._summaries is not None and self._summaries.pop(source, None) is not None:
+            self._ordered = None
 
     def _record_source(
         self,
@@ -173,17 +208,29 @@ class Catalogue:
             "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
             (source, *stat, digest, error, json.dumps(list(warnings), ensure_ascii=False)),
         )
+        if self._known is not None:
+            self._known[source] = Known(*stat, digest, error)
 
     def summaries(self) -> list[Summary]:
-        """Every kept article, without bodies, in source order."""
+        """Every kept article, without its body, newest first (the order feeds list them in)."""
+        if self._summaries is None:
+            self._summaries = {s.source: s for s in self._load_summaries()}
+        if self._ordered is None:
+            self._ordered = sorted(
+                self._summaries.values(), key=lambda s: (-s.published, s.id, s.source)
+            )
+        return self._ordered
+
+    def _load_summaries(self) -> Iterator[Summary]:
         rows = self._db.execute(
-            "SELECT source, id, published, updated, categories, digest FROM articles"
-            " ORDER BY source"
+            "SELECT source, id, published, updated, categories, digest, page FROM articles"
         )
-        return [
-            Summary(source, id_, _utc(published), _utc(updated), _paths(categories), digest)
-            for source, id_, published, updated, categories, digest in rows
-        ]
+        parsed: dict[str, tuple[CategoryPath, ...]] = {}  # most articles share their paths
+        for source, id_, published, updated, categories, digest, page in rows:
+            paths = parsed.get(categories)
+            if paths is None:
+                paths = parsed[categories] = _paths(categories)
+            yield Summary(source, id_, published, updated, paths, digest, page)
 
     def articles(self, sources: Iterable[str]) -> Iterator[Article]:
         """The full articles of these sources (in no particular order)."""
@@ -195,11 +242,28 @@ class Catalogue:
             for (data,) in self._db.execute(query, chunk):
                 yield article_from_json(data)
 
+    def fragments(self, sources: Iterable[str]) -> dict[str, Fragments]:
+        """The serialised entries of these sources, by source."""
+        found: dict[str, Fragments] = {}
+        wanted = list(sources)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                f"SELECT source, atom, rss, json, updated FROM articles WHERE source IN ({marks})"
+            )
+            for source, atom, rss, item, updated in self._db.execute(query, chunk):
+                found[source] = Fragments(atom, rss, item, updated)
+        return found
+
     def problems(self) -> tuple[list[str], list[str]]:
         """The current errors and warnings of every source, in source order."""
         errors: list[str] = []
         warnings: list[str] = []
-        rows = self._db.execute("SELECT error, warnings FROM sources ORDER BY source")
+        rows = self._db.execute(
+            "SELECT error, warnings FROM sources"
+            " WHERE error IS NOT NULL OR warnings != '[]' ORDER BY source"
+        )
         for error, listed in rows:
             if error:
                 errors.append(error)
@@ -228,6 +292,7 @@ class Catalogue:
         """Make this build's changes durable, all at once."""
         self._db.execute("COMMIT")
         self._db.execute("BEGIN")
+        self.fresh = False
 
     def close(self) -> None:
         """Drop uncommitted changes and close."""
@@ -236,7 +301,8 @@ class Catalogue:
                 self._db.execute("ROLLBACK")
 
 
-def _set_aside(path: Path, exc: Exception) -> None:
+def set_aside(path: Path, exc: Exception) -> None:
+    """Move a damaged catalogue out of the way (kept beside it, for a post-mortem)."""
     log.warning("catalogue %s is unusable (%s); rebuilding it from the articles", path, exc)
     for suffix in ("", "-wal", "-shm"):
         damaged = path.with_name(path.name + suffix)
@@ -248,12 +314,14 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)
+# Category names are plain text, where control characters never survive: safe separators
+# that split much faster than JSON parses, which matters at every incremental build.
+_SEP = "\x1e"
+_PATH_SEP = "\x1f"
 
 
 def _paths(value: str) -> tuple[CategoryPath, ...]:
-    return tuple(tuple(path) for path in json.loads(value))
+    return tuple(tuple(path.split(_PATH_SEP)) for path in value.split(_SEP)) if value else ()
 
 
 def article_to_json(article: Article) -> str:

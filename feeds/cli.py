@@ -179,14 +179,14 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
     if wrote:
         click.echo(
             f"feeds: {report.feeds} published, {report.feeds_changed} changed,"
-            f" {report.feeds - report.feeds_changed} unchanged, {report.feeds_failed} failed"
+            f" {report.feeds - report.feeds_changed} unchanged"
         )
         click.echo(
             f"files: {report.files_written} written, {report.files_unchanged} unchanged,"
             f" {report.files_removed} removed in {config.output.dir}"
         )
     else:
-        click.echo(f"feeds: {report.feeds} would be published, {report.feeds_failed} failed")
+        click.echo(f"feeds: {report.feeds} would be published")
     if report.warnings and not verbose:
         click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
     click.echo(f"time: {report.seconds:.2f}s")

@@ -6,7 +6,8 @@ or the catalogue's body-less summaries when only the choice of entries is needed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -20,17 +21,25 @@ DEFAULT_LIMIT = 50
 
 
 class Placed(Protocol):
-    """What choosing and ordering entries needs to know of an article."""
+    """What choosing entries needs to know of an article."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def categories(self) -> tuple[CategoryPath, ...]: ...
+
+
+class Dated(Protocol):
+    """What ordering entries needs to know of an article."""
 
     @property
     def id(self) -> str: ...
     @property
     def published(self) -> datetime: ...
-    @property
-    def categories(self) -> tuple[CategoryPath, ...]: ...
 
 
 E = TypeVar("E", bound=Placed)
+D = TypeVar("D", bound=Dated)
 
 
 @dataclass(frozen=True)
@@ -88,27 +97,64 @@ def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ..
 def category_nodes(articles: Iterable[Placed]) -> list[CategoryPath]:
     """Every node of the category tree (each prefix of each path), sorted."""
     nodes: set[CategoryPath] = set()
-    for article in articles:
-        for path in article.categories:
-            nodes.update(path[:depth] for depth in range(1, len(path) + 1))
+    for categories in {article.categories for article in articles}:
+        nodes |= _nodes(categories)
     return sorted(nodes)
 
 
-def select_feed(spec: FeedSpec, articles: Sequence[E]) -> Selection[E]:
+def _nodes(categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
+    return {path[:depth] for path in categories for depth in range(1, len(path) + 1)}
+
+
+def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
     """The entries of one feed: matching articles, newest first, at most `spec.limit`."""
-    chosen = [
-        a
-        for a in articles
-        if (not spec.categories or _under_any(a.categories, spec.categories))
-        and not _under_any(a.categories, spec.exclude)
-    ]
-    return Selection(spec, tuple(newest_first(chosen)[: spec.limit]))
+    return select_feeds([spec], newest_first(articles))[0]
 
 
-def newest_first(articles: Iterable[E]) -> list[E]:
+def select_feeds(specs: Sequence[FeedSpec], ordered: Sequence[E]) -> list[Selection[E]]:
+    """The entries of every feed, from articles given newest first, with one index.
+
+    An archive has tens of thousands of articles and a feed shows fifty: each feed walks
+    its nodes' lists, already newest first, and stops at its limit.
+    """
+    under: dict[CategoryPath, list[int]] = {}  # node -> positions in `ordered`, ascending
+    nodes_of: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}  # few distinct values
+    for position, article in enumerate(ordered):
+        nodes = nodes_of.get(article.categories)
+        if nodes is None:
+            nodes = nodes_of[article.categories] = _nodes(article.categories)
+        for node in nodes:
+            under.setdefault(node, []).append(position)
+    selections = []
+    for spec in specs:
+        excluded = {p for node in spec.exclude for p in _positions(under, node)}
+        if spec.categories:
+            lists = [_positions(under, node) for node in spec.categories]
+            candidates: Iterable[int] = _unique(heapq.merge(*lists))
+        else:
+            candidates = range(len(ordered))
+        chosen: list[E] = []
+        for position in candidates:
+            if len(chosen) == spec.limit:
+                break
+            if position not in excluded:
+                chosen.append(ordered[position])
+        selections.append(Selection(spec, tuple(chosen)))
+    return selections
+
+
+def _positions(under: dict[CategoryPath, list[int]], node: CategoryPath) -> list[int]:
+    return under.get(node, [])
+
+
+def _unique(positions: Iterable[int]) -> Iterator[int]:
+    last = -1
+    for position in positions:  # ascending, so duplicates are adjacent
+        if position != last:
+            yield position
+            last = position
+
+
+def newest_first(articles: Iterable[D]) -> list[D]:
     """Newest published first; the id breaks ties so the order never depends on the scan."""
     return sorted(articles, key=lambda a: (-a.published.timestamp(), a.id))
-
-
-def _under_any(paths: Sequence[CategoryPath], prefixes: Sequence[CategoryPath]) -> bool:
-    return any(path[: len(prefix)] == prefix for path in paths for prefix in prefixes)

@@ -7,8 +7,11 @@ leading out of the tree never become articles.
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from feeds.errors import ArticleError, ConfigError
 
@@ -28,11 +31,10 @@ _TEMP_SUFFIXES = (
 )
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):  # one per file at every scan: NamedTuples are cheap to make
     """One candidate article file, as found by a scan."""
 
-    path: Path  # absolute
+    path: str  # absolute
     source: str  # relative to the source dir, POSIX separators: the id and message name
     size: int
     mtime_ns: int
@@ -66,56 +68,91 @@ def scan_sources(source_dir: Path, extensions: tuple[str, ...]) -> Scan:
         )
     files: list[SourceFile] = []
     skipped: list[str] = []
-    _walk(root, root, extensions, files, skipped)
+    # Plain strings, not Path objects: a scan stats every file of the archive at every
+    # build, and tens of thousands of Path objects cost more than the stats themselves.
+    _walk(str(root), str(root), "", extensions, files, skipped)
     files.sort(key=lambda f: f.source)
     return Scan(tuple(files), tuple(skipped))
 
 
 def _walk(
-    root: Path,
-    directory: Path,
+    root: str,
+    directory: str,
+    prefix: str,
     extensions: tuple[str, ...],
     files: list[SourceFile],
     skipped: list[str],
 ) -> None:
     try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        with os.scandir(directory) as listing:
+            entries = list(listing)  # the whole list is sorted once, at the end
     except OSError as exc:
-        skipped.append(
-            f"{_relative(root, Path(directory))}: cannot list the directory ({exc.strerror})"
-        )
+        skipped.append(f"{prefix or '.'}: cannot list the directory ({exc.strerror})")
         return
     for entry in entries:
-        if is_ignored_name(entry.name):
+        name = entry.name
+        if is_ignored_name(name):
             continue
-        path = Path(entry.path)
-        relative = _relative(root, path)
-        if entry.is_symlink() and not _inside(root, path):
-            skipped.append(f"{relative}: symlink leads outside the source directory; not followed")
-            continue
+        relative = prefix + name
         try:
+            if entry.is_symlink() and not _inside(root, entry.path):
+                skipped.append(
+                    f"{relative}: symlink leads outside the source directory; not followed"
+                )
+                continue
             if entry.is_dir():
                 if entry.is_symlink():
                     # A link to a directory inside the tree would list its files twice.
                     skipped.append(f"{relative}: symlink to a directory; not followed")
                     continue
-                _walk(root, path, extensions, files, skipped)
-            elif entry.is_file() and path.suffix.lower() in extensions:
+                _walk(root, entry.path, relative + "/", extensions, files, skipped)
+            elif os.path.splitext(name)[1].lower() in extensions and entry.is_file():
                 stat = entry.stat()
-                files.append(SourceFile(path, relative, stat.st_size, stat.st_mtime_ns))
+                files.append(SourceFile(entry.path, relative, stat.st_size, stat.st_mtime_ns))
         except OSError as exc:
             skipped.append(f"{relative}: cannot read ({exc.strerror})")
 
 
-def _inside(root: Path, path: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root)
-    except (OSError, RuntimeError):  # a symlink loop
-        return False
+def stat_sources(
+    source_dir: Path, sources: Iterable[str], extensions: tuple[str, ...]
+) -> tuple[Scan, list[str]] | None:
+    """Look at just these relative paths (the ones file events named): the article files
+    among them, and the paths that are gone. None when one is a directory: scan it all."""
+    root = str(source_dir.resolve())
+    files: list[SourceFile] = []
+    skipped: list[str] = []
+    missing: list[str] = []
+    for relative in sorted(set(sources)):
+        if any(is_ignored_name(part) for part in relative.split("/")):
+            continue
+        path = os.path.join(root, relative)
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                if not _inside(root, path):
+                    skipped.append(
+                        f"{relative}: symlink leads outside the source directory; not followed"
+                    )
+                    continue
+                info = os.stat(path)
+        except FileNotFoundError:
+            missing.append(relative)
+            continue
+        except OSError as exc:
+            skipped.append(f"{relative}: cannot read ({exc.strerror})")
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            return None
+        if stat.S_ISREG(info.st_mode) and os.path.splitext(relative)[1].lower() in extensions:
+            files.append(SourceFile(path, relative, info.st_size, info.st_mtime_ns))
+        else:
+            missing.append(relative)  # renamed to a name that is not an article's
+    return Scan(tuple(files), tuple(skipped)), missing
 
 
-def _relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix() if path != root else "."
+def _inside(root: str, path: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
 
 
 def read_source(file: SourceFile, max_bytes: int) -> bytes:

@@ -27,7 +27,6 @@ class BuildStatus:
     articles_failed: int
     feeds: int
     feeds_changed: int
-    feeds_failed: int
     error_count: int
     errors: tuple[str, ...]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from functools import lru_cache
 from urllib.parse import quote
 
 from slugify import slugify
@@ -54,6 +55,7 @@ def _page_name(article_id: str) -> str:
     return f"{slugify(article_id)[:_SLUG_MAX] or 'article'}-{_digest(article_id, 10)}"
 
 
+@lru_cache(maxsize=4096)  # transliteration is slow, and a build asks for every node
 def category_slug(path: CategoryPath, *, with_digest: bool = False) -> str:
     """A readable, stable ASCII slug for a category node: `jin-rong--xin-lang-cai-jing-1a2b3c`.
 

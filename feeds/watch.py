@@ -19,17 +19,20 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from watchdog.events import (
+    DirModifiedEvent,
+    DirMovedEvent,
     FileClosedEvent,
-    FileCreatedEvent,
+    FileClosedNoWriteEvent,
     FileDeletedEvent,
     FileModifiedEvent,
     FileMovedEvent,
+    FileOpenedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
 
-from feeds.build import BuildReport, build
+from feeds.build import Builder, BuildReport
 from feeds.config import Config
 from feeds.errors import FeedsError
 from feeds.sources import SourceFile, is_ignored_name
@@ -53,6 +56,9 @@ class Watcher:
         self._closed: set[str] = set()  # closed by their writer since their last write
         self._building = False
         self._again = False  # an event arrived during a build
+        self._hints: set[str] = set()  # sources events named since the last build
+        self._last_full_scan = float("-inf")
+        self.builder = Builder(config)
         self._first_poke: float | None = None
         self._scheduler = BackgroundScheduler(daemon=True)
         self._observer: Any = None
@@ -80,16 +86,24 @@ class Watcher:
             self._observer.join(timeout=10)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+        self.builder.close()
 
     def run(self) -> BuildReport | None:
         """One build (the scheduled job); logs it, and never raises."""
+        now = time.monotonic()
         with self._lock:
             self._building = True
             self._again = False
             self._first_poke = None
+            hints, self._hints = self._hints, set()
+            # Events only narrow a build down to the files they name; a full scan still
+            # runs every schedule.interval, since events can be missed.
+            full = not hints or now - self._last_full_scan >= self.config.schedule.interval
+            if full:
+                self._last_full_scan = now
         report = None
         try:
-            report = build(self.config, settled=self.settled)
+            report = self.builder.build(settled=self.settled, only=None if full else hints)
         except FeedsError as exc:
             log.error("build failed: %s", exc)
         except Exception:  # a bug must not kill the scheduler thread
@@ -128,13 +142,16 @@ class Watcher:
             return
         src, dest = sources[0], sources[1] if len(sources) > 1 else None
         with self._lock:
-            if isinstance(event, FileCreatedEvent | FileModifiedEvent) and src:
+            self._hints.update(s for s in (src, dest) if s)
+            if isinstance(event, FileModifiedEvent) and src:
+                # Written to: open until its writer closes it. (A bare "created" is no such
+                # sign: watchdog reports one for each file of a directory moved in.)
                 self._open[src] = time.monotonic()
                 self._closed.discard(src)
             elif isinstance(event, FileClosedEvent) and src:
                 self._open.pop(src, None)
                 self._closed.add(src)
-            elif isinstance(event, FileMovedEvent):
+            elif isinstance(event, FileMovedEvent | DirMovedEvent):
                 # A rename lands a complete file: editors and careful writers save this way.
                 for gone in (src, dest):
                     if gone:
@@ -200,21 +217,23 @@ class _Handler(FileSystemEventHandler):
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if not event.is_directory or isinstance(event, FileMovedEvent | FileDeletedEvent):
-            self.watcher.on_event(event)
+        # Opening or reading a file (our own builds do) says nothing changed, and a
+        # directory's "modified" only echoes the events of the files inside it.
+        if isinstance(event, FileOpenedEvent | FileClosedNoWriteEvent | DirModifiedEvent):
+            return
+        self.watcher.on_event(event)
 
 
 def log_report(report: BuildReport) -> None:
     """One line per build, then one per problem."""
     log.info(
-        "build: %d articles (%d failed), %d read, %d feeds (%d changed, %d failed), "
+        "build: %d articles (%d failed), %d read, %d feeds (%d changed), "
         "%d files written, %d removed, %.2fs",
         report.articles_found,
         report.articles_failed,
         report.files_read,
         report.feeds,
         report.feeds_changed,
-        report.feeds_failed,
         report.files_written,
         report.files_removed,
         report.seconds,

@@ -170,3 +170,27 @@ def test_the_catalogue_is_plain_sqlite(site):
     with sqlite3.connect(site.public / ".feeds" / FILE_NAME) as db:
         assert db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 40
         assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 40
+
+
+def test_a_catalogue_of_an_older_format_is_replaced(site):
+    path = site.public / ".feeds" / FILE_NAME
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "DROP TABLE articles; CREATE TABLE articles (source TEXT PRIMARY KEY, id TEXT);"
+            "UPDATE meta SET value = '0' WHERE key = 'schema';"
+        )
+    before = site.tree()
+    report = site.build()
+    assert report.ok and report.files_read == 40
+    assert site.tree() == before
+
+
+def test_a_catalogue_whose_tables_disagree_with_its_meta_is_rebuilt(site, caplog):
+    path = site.public / ".feeds" / FILE_NAME
+    with sqlite3.connect(path) as db:  # as a crash between two schema steps could leave it
+        db.executescript("DROP TABLE articles; CREATE TABLE articles (source TEXT, id TEXT);")
+    site.write("new.txt", article_text("表结构损坏之后"))
+    report = site.build()
+    assert report.ok and report.files_read == 41
+    assert "表结构损坏之后" in entries(site)
+    assert "rebuilding it from the articles" in caplog.text

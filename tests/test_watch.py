@@ -158,3 +158,18 @@ def test_a_second_builder_is_refused(tmp_path):
     finally:
         first.release()
     assert BuilderLock(site.public).acquire()
+
+
+def test_a_directory_moved_in_and_deleted(watched, tmp_path):
+    site, watcher = watched
+    outside = tmp_path / "incoming"
+    outside.mkdir()
+    for i in range(3):
+        (outside / f"batch-{i}.txt").write_text(article_text(f"整批{i}"), encoding="utf-8")
+    os.replace(outside, site.articles / "batch")
+    wait_for(lambda: all(published(site, f"整批{i}") for i in range(3)), what="the moved-in batch")
+    for i in range(3):
+        (site.articles / "batch" / f"batch-{i}.txt").unlink()
+    (site.articles / "batch").rmdir()
+    wait_for(lambda: not any(published(site, f"整批{i}") for i in range(3)), what="the batch to go")
+    assert watcher.last_report.ok

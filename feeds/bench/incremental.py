@@ -1,0 +1,167 @@
+"""Incremental-build benchmark on a generated corpus (default 10,000 articles).
+
+    python -m feeds.bench.incremental [--articles 10000] [--drops 20]
+
+Prints: a cold build; a restart with nothing changed (a new process: the build's own
+time, and the whole command); one new article (scan, read, render, publish); and the time
+from writing a new article file to its being served over HTTP by `feeds serve`, as the
+median and 95th percentile of several drops. Traffic goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from feeds.build import Builder, build
+from feeds.config import load_config
+from feeds.corpus import generate
+
+CONFIG = "source: {dir: articles}\noutput: {dir: public}\nschedule: {interval: 3600}\n"
+# One fresh process: import, build, print the build's own seconds as JSON.
+RESTART = (
+    "import json, time, sys; from pathlib import Path; from feeds.build import build; "
+    "from feeds.config import load_config; c = load_config(Path('feeds.yaml')); "
+    "t = time.perf_counter(); r = build(c); "
+    "print(json.dumps({'seconds': time.perf_counter() - t, 'read': r.files_read}))"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--drops", type=int, default=20)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        started = time.perf_counter()
+        generate(root / "articles", args.articles)
+        print(f"corpus: {args.articles} articles generated in {time.perf_counter() - started:.1f}s")
+        (root / "feeds.yaml").write_text(CONFIG, encoding="utf-8")
+        os.chdir(root)
+        config = load_config(Path("feeds.yaml"))
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        report = build(config)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+        print(f"cold build:             {wall:6.2f} s wall, {cpu:.2f} s CPU ({stages})")
+
+        began = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", RESTART], capture_output=True, text=True, check=True
+        ).stdout
+        whole = time.perf_counter() - began
+        restart = json.loads(out)
+        print(
+            f"restart, nothing new:   {restart['seconds']:6.3f} s of work "
+            f"({restart['read']} files read; {whole:.2f} s for the whole process)"
+        )
+
+        builder = Builder(config)  # what `feeds watch` and `feeds serve` keep running
+        builder.build()
+        scanned, evented = [], []
+        for i in range(10):
+            name = f"bench-single-{i}"
+            _drop(root / "articles", name)
+            began = time.perf_counter()
+            if i % 2:  # as after a file event, which names the file
+                report = builder.build(only={f"{name}.txt"})
+                evented.append(time.perf_counter() - began)
+            else:  # as after the periodic rescan, which stats every file
+                report = builder.build()
+                scanned.append(time.perf_counter() - began)
+            assert report.files_read == 1, report
+        builder.close()
+        print(
+            f"one new article:        {statistics.median(evented) * 1000:6.0f} ms of work after "
+            f"a file event, {statistics.median(scanned) * 1000:.0f} ms after a full rescan "
+            f"(medians of 5; read, parse, clean, render, publish)"
+        )
+        latencies = _write_to_served(root, args.drops)
+        print(
+            f"write to served:        {statistics.median(latencies) * 1000:6.0f} ms median, "
+            f"{_p95(latencies) * 1000:.0f} ms p95 over {len(latencies)} drops"
+        )
+    return 0
+
+
+def _drop(directory: Path, name: str) -> str:
+    """Write one new article the way a careful scraper does: temp file, then rename."""
+    title = f"基准测试新文章{name}"
+    text = (
+        f"---\ntitle: '{title}'\ncategories: [金融, 新浪财经, 新浪财经－国內]\n"
+        "date: Thu, 30 Jun 2022 08:00:00 GMT\n---\n<div><p>正文。</p></div>\n"
+    )
+    temp = directory / f".{name}.tmp"
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, directory / f"{name}.txt")
+    return title
+
+
+def _write_to_served(root: Path, drops: int) -> list[float]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
+        cwd=root,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        port = _port(process)
+        latencies = []
+        for i in range(drops):
+            began = time.perf_counter()
+            title = _drop(root / "articles", f"bench-drop-{i}")
+            _wait_served(port, title.encode("utf-8"))
+            latencies.append(time.perf_counter() - began)
+            time.sleep(0.3)  # readers do not drop articles back to back
+        return latencies
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def _port(process: subprocess.Popen[str]) -> int:
+    assert process.stderr is not None
+    for line in process.stderr:
+        match = re.search(r"serving .* on http://127\.0\.0\.1:(\d+)/", line)
+        if match:
+            return int(match.group(1))
+    raise RuntimeError("feeds serve did not start")
+
+
+def _wait_served(port: int, needle: bytes, timeout: float = 30.0) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    etag = ""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        connection.request("GET", "/feeds/all.atom", headers={"If-None-Match": etag})
+        response = connection.getresponse()
+        body = response.read()
+        if response.status == 200:
+            if needle in body:
+                connection.close()
+                return
+            etag = response.getheader("ETag") or ""
+        time.sleep(0.005)
+    raise RuntimeError("the new article was never served")
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
