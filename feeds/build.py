@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from feeds import __version__
 from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, Summary, set_aside
 from feeds.config import Config
-from feeds.ingest import Progress, Settled, ingest
+from feeds.ingest import Ingested, Progress, Settled, ingest
 from feeds.pages import feed_links, render_article_page, render_index, render_opml
 from feeds.publish import Document, publish_changes, read_manifest
 from feeds.render import EPOCH, render_documents
@@ -149,9 +149,10 @@ class Builder:
         if self._catalogue is None:
             self._catalogue = Catalogue.open(self.path, rules_signature(config))
         catalogue = self._catalogue
-        ingested = ingest(config, catalogue, settled, progress, only)
+        pages_dir = config.output.dir if write else None
+        ingested = ingest(config, catalogue, settled, progress, only, pages_dir)
         clock.lap("scan, read, parse, clean")
-        report = _publish(config, catalogue, ingested.changed, write, clock)
+        report = _publish(config, catalogue, ingested, write, clock)
         if write:
             catalogue.commit()  # only after publishing: a failed publish is retried
         report = BuildReport(
@@ -170,8 +171,9 @@ class Builder:
 
 
 def _publish(
-    config: Config, catalogue: Catalogue, changed: frozenset[str], write: bool, clock: _Clock
+    config: Config, catalogue: Catalogue, ingested: Ingested, write: bool, clock: _Clock
 ) -> BuildReport:
+    changed = ingested.changed
     errors, warnings = catalogue.problems()
     failed = len(errors)
     manifest = read_manifest(config.output.dir) if write else None
@@ -187,7 +189,7 @@ def _publish(
         return _report(len(previous), 0, errors, warnings, failed)
 
     summaries, duplicates = _winners(catalogue.summaries())
-    errors += duplicates
+    errors += [error for _, error in duplicates]
     newest = datetime.fromtimestamp(max((s.updated for s in summaries), default=0.0), UTC)
     ttl_minutes = max(1, round(config.schedule.interval / 60))
     selections = select_feeds(feed_specs(config, summaries), summaries)
@@ -218,7 +220,15 @@ def _publish(
     clock.lap("select, render")
 
     rewrite_pages = full or catalogue.get("pages") != pages_sig
-    page_sources = [s.source for s in summaries if rewrite_pages or s.source in changed]
+    # Pages of articles read just now were written by the readers; but where two files
+    # claim one id, both wrote its page, and the winner's must be the one that stays.
+    contested = {summary.id for summary, _ in duplicates}
+    page_sources = [
+        s.source
+        for s in summaries
+        if (rewrite_pages or s.source in changed)
+        and (s.page not in ingested.pages or s.id in contested)
+    ]
     pages = _pages(config, catalogue, page_sources)
     current = {s.page for s in summaries} | set(SITE_FILES)
     current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
@@ -226,7 +236,7 @@ def _publish(
     # Pages first: a feed never links to a page that is not there yet.
     writes = _chain(pages, documents.items())
     if write:
-        result = publish_changes(config.output.dir, writes, removals)
+        result = publish_changes(config.output.dir, writes, removals, ingested.pages)
         written, unchanged, removed = result.written, result.unchanged, result.removed
         catalogue.set_feed_signatures(signatures)
         for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):
@@ -248,20 +258,23 @@ def _publish(
     )
 
 
-def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[str]]:
+def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[tuple[Summary, str]]]:
     """One article per id: the first file by path keeps it; the others are errors."""
     owner: dict[str, str] = {}
     for summary in summaries:
         if summary.id not in owner or summary.source < owner[summary.id]:
             owner[summary.id] = summary.source
     winners = [s for s in summaries if owner[s.id] == s.source]  # still newest first
-    errors = [
-        f"{s.source}: id {s.id!r} is already used by {owner[s.id]}: "
-        "give one of them a different `id` in its front matter"
+    losers = [
+        (
+            s,
+            f"{s.source}: id {s.id!r} is already used by {owner[s.id]}: "
+            "give one of them a different `id` in its front matter",
+        )
         for s in sorted(summaries, key=lambda s: s.source)
         if owner[s.id] != s.source
     ]
-    return winners, errors
+    return winners, losers
 
 
 def _pages(

@@ -76,6 +76,30 @@ class Summary(NamedTuple):
     page: str  # its permalink page, relative to the output dir
 
 
+class Entry(NamedTuple):
+    """An article encoded for the catalogue: made where the file is read (in a worker
+    process during a large build), so the process that writes SQLite only stores it."""
+
+    summary: Summary
+    data: str  # the whole Article as JSON
+    fragments: Fragments
+
+
+def encode(source: str, article: Article, fragments: Fragments) -> Entry:
+    """An Article, its digest and its place, ready to store."""
+    data = article_to_json(article)
+    summary = Summary(
+        source,
+        article.id,
+        article.published.timestamp(),
+        article.updated.timestamp(),
+        article.categories,
+        _digest(data),
+        article_path(article.id),
+    )
+    return Entry(summary, data, fragments)
+
+
 class Catalogue:
     """One SQLite database; every change is written by `commit()` in one transaction."""
 
@@ -142,30 +166,20 @@ class Catalogue:
         source: str,
         stat: tuple[int, int],
         digest: str,
-        article: Article,
-        fragments: Fragments,
+        entry: Entry,
         warnings: Iterable[str],
     ) -> None:
         """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
-        data = article_to_json(article)
-        summary = Summary(
-            source,
-            article.id,
-            article.published.timestamp(),
-            article.updated.timestamp(),
-            article.categories,
-            _digest(data),
-            article_path(article.id),
-        )
+        summary, fragments = entry.summary, entry.fragments
         self._db.execute(
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *summary[:4],
-                _SEP.join(_PATH_SEP.join(path) for path in article.categories),
+                _SEP.join(_PATH_SEP.join(path) for path in summary.categories),
                 summary.page,
                 summary.digest,
-                data,
+                entry.data,
                 fragments.atom,
                 fragments.rss,
                 fragments.json,

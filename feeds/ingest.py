@@ -1,23 +1,37 @@
 """Bring the catalogue up to date with the source dir: stat every file, read only the
-new and changed ones, forget the deleted ones."""
+new and changed ones, forget the deleted ones.
+
+A large batch of files (a cold build) is read, parsed, cleaned, serialised and its pages
+written by a pool of worker processes, one per core; the process that owns the catalogue
+only stores what they send back, as it arrives, so memory does not grow with the archive.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection
+import multiprocessing
+import os
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from feeds.articles import parse_article
-from feeds.catalogue import Catalogue, Known
+from feeds.catalogue import Catalogue, Entry, encode
 from feeds.clean import clean_body
 from feeds.config import Config
 from feeds.errors import ArticleError
 from feeds.model import Article
-from feeds.render import Fragments, render_entry
+from feeds.pages import render_article_page
+from feeds.publish import Document, write_if_changed
+from feeds.render import render_entry
 from feeds.sources import SourceFile, read_source, scan_sources, stat_sources
 
 Progress = Callable[[int, int], None]  # called with (files read, files to read)
 Settled = Callable[[SourceFile], bool]  # False: the file may still be being written
+
+POOL_FROM = 200  # files to read before worker processes pay for their start-up
+BATCH = 32  # files per task sent to a worker
 
 
 @dataclass(frozen=True)
@@ -27,10 +41,11 @@ class Outcome:
     source: str
     stat: tuple[int, int]  # (size, mtime_ns) of the version read
     digest: str  # of the bytes; "" when they could not be read
-    article: Article | None
-    fragments: Fragments | None  # the article's entry, serialised for each feed format
-    warnings: tuple[str, ...]
-    error: str | None
+    entry: Entry | None  # the article, encoded for the catalogue
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    unchanged: bool = False  # same bytes as the catalogue's version: nothing was parsed
+    page: str | None = None  # the permalink page written, relative to the output dir
 
 
 @dataclass(frozen=True)
@@ -42,18 +57,27 @@ class Ingested:
     changed: frozenset[str]  # sources whose article appeared, changed or went away
     deferred: int  # files left for later because they may still be being written
     skipped: tuple[str, ...]  # why some directory entries are not articles
+    pages: frozenset[str]  # permalink pages already written, relative to the output dir
 
 
-def read_file(file: SourceFile, config: Config) -> Outcome:
-    """Read, parse and clean one file. Never raises for a bad file: the error is the outcome."""
+def read_file(
+    file: SourceFile,
+    config: Config,
+    known_digest: str | None = None,
+    pages_dir: Path | None = None,
+) -> Outcome:
+    """Read, parse, clean and serialise one file, and write its page when `pages_dir` is
+    given. Never raises for a bad file: the error is the outcome."""
     stat = (file.size, file.mtime_ns)
     try:
         data = read_source(file, config.source.max_bytes)
     except ArticleError as exc:
         # No digest: an unreadable file is tried again at every scan, since fixing its
         # permissions does not change its size or modification time.
-        return Outcome(file.source, (-1, -1), "", None, None, (), str(exc))
+        return Outcome(file.source, (-1, -1), "", None, error=str(exc))
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if digest == known_digest:
+        return Outcome(file.source, stat, digest, None, unchanged=True)
     try:
         parsed = parse_article(data, file.source, timezone=config.source.timezone, mtime=file.mtime)
         body = clean_body(
@@ -62,14 +86,19 @@ def read_file(file: SourceFile, config: Config) -> Outcome:
             remove=config.clean.remove,
             summary_length=config.clean.summary_length,
         )
+        article = Article.from_parts(parsed, body)
+        entry = encode(file.source, article, render_entry(config.site, article))
     except ArticleError as exc:
-        return Outcome(file.source, stat, digest, None, None, (), str(exc))
+        return Outcome(file.source, stat, digest, None, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others
         error = f"{file.source}: unexpected error: {exc!r}; please report it"
-        return Outcome(file.source, stat, digest, None, None, (), error)
-    article = Article.from_parts(parsed, body)
-    fragments = render_entry(config.site, article)
-    return Outcome(file.source, stat, digest, article, fragments, parsed.warnings, None)
+        return Outcome(file.source, stat, digest, None, error=error)
+    page = None
+    if pages_dir is not None:
+        page = entry.summary.page
+        html = render_article_page(config.site, article, config.source.timezone)
+        write_if_changed(pages_dir, page, Document(html, article.updated.timestamp()))
+    return Outcome(file.source, stat, digest, entry, parsed.warnings, page=page)
 
 
 def ingest(
@@ -78,9 +107,10 @@ def ingest(
     settled: Settled | None = None,
     progress: Progress | None = None,
     only: Collection[str] | None = None,
+    pages_dir: Path | None = None,
 ) -> Ingested:
     """Scan the source dir (or just the paths in `only`) and record every change in the
-    catalogue (not yet committed)."""
+    catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
     known = catalogue.known()
     looked = (
         None if only is None else stat_sources(config.source.dir, only, config.source.extensions)
@@ -92,7 +122,7 @@ def ingest(
         scan, missing = looked
         prefixes = tuple(m + "/" for m in missing)  # a deleted directory takes its files along
         gone = {s for s in known if s in missing or s.startswith(prefixes)}
-    to_read: list[SourceFile] = []
+    to_read: list[tuple[SourceFile, str | None]] = []
     waiting: set[str] = set()  # changed, but perhaps still being written
     for file in scan.files:
         before = known.get(file.source)
@@ -101,35 +131,73 @@ def ingest(
         if settled is not None and not settled(file):
             waiting.add(file.source)
             continue
-        to_read.append(file)
+        to_read.append((file, before.digest if before is not None else None))
     changed: set[str] = set()
-    for done, file in enumerate(to_read, start=1):
-        if _record(catalogue, read_file(file, config), known.get(file.source)):
-            changed.add(file.source)
+    pages: set[str] = set()
+    for done, outcome in enumerate(_outcomes(to_read, config, pages_dir), start=1):
+        if _record(catalogue, outcome):
+            changed.add(outcome.source)
+        if outcome.page is not None:
+            pages.add(outcome.page)
         if progress is not None:
             progress(done, len(to_read))
     for source in gone:
         catalogue.forget(source)
         changed.add(source)
     found = len(scan.files) if looked is None else len(catalogue.known().keys() | waiting)
-    return Ingested(found, len(to_read), frozenset(changed), len(waiting), scan.skipped)
+    return Ingested(
+        found, len(to_read), frozenset(changed), len(waiting), scan.skipped, frozenset(pages)
+    )
 
 
-def _record(catalogue: Catalogue, outcome: Outcome, before: Known | None) -> bool:
+def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
     """Store one outcome; True when what is published from the file may have changed."""
-    if before is not None and outcome.digest and outcome.digest == before.digest:
+    if outcome.unchanged:
         catalogue.touch(outcome.source, outcome.stat)  # same bytes: nothing to redo
         return False
-    if outcome.article is not None and outcome.fragments is not None:
+    if outcome.entry is not None:
         catalogue.record_article(
-            outcome.source,
-            outcome.stat,
-            outcome.digest,
-            outcome.article,
-            outcome.fragments,
-            outcome.warnings,
+            outcome.source, outcome.stat, outcome.digest, outcome.entry, outcome.warnings
         )
         return True
     assert outcome.error is not None
     catalogue.record_error(outcome.source, outcome.stat, outcome.digest, outcome.error)
     return False  # the last good article, if any, stays as it was
+
+
+def _outcomes(
+    to_read: Sequence[tuple[SourceFile, str | None]], config: Config, pages_dir: Path | None
+) -> Iterator[Outcome]:
+    """Read the files here, or in worker processes when there are enough of them."""
+    workers = os.cpu_count() or 1
+    if len(to_read) < POOL_FROM or workers < 2:
+        for file, digest in to_read:
+            yield read_file(file, config, digest, pages_dir)
+        return
+    batches = [to_read[i : i + BATCH] for i in range(0, len(to_read), BATCH)]
+    # forkserver, not fork: the watcher and the web server run threads, and a forked
+    # copy of a lock held by one of them would never be released in the child.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["feeds.ingest"])
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(config, pages_dir),
+    ) as pool:
+        for outcomes in pool.map(_read_batch, batches):
+            yield from outcomes
+
+
+_worker: tuple[Config, Path | None] | None = None
+
+
+def _start_worker(config: Config, pages_dir: Path | None) -> None:
+    global _worker
+    _worker = (config, pages_dir)
+
+
+def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> list[Outcome]:
+    assert _worker is not None, "the pool initializer sets the configuration"
+    config, pages_dir = _worker
+    return [read_file(file, config, digest, pages_dir) for file, digest in batch]

@@ -56,29 +56,26 @@ def publish(
 
 
 def publish_changes(
-    output_dir: Path, writes: Iterable[tuple[str, Document]], removals: Iterable[str]
+    output_dir: Path,
+    writes: Iterable[tuple[str, Document]],
+    removals: Iterable[str],
+    written_elsewhere: Iterable[str] = (),
 ) -> PublishResult:
     """Write these documents (skipping unchanged bytes), remove these paths, update the manifest.
 
     `writes` may be a generator: documents are written as they come, so a build need not
-    hold them all in memory.
+    hold them all in memory. `written_elsewhere`: paths other processes already wrote with
+    `write_if_changed`, to list in the manifest.
     """
     listed = read_manifest(output_dir) or set()
     written: list[str] = []
     unchanged: list[str] = []
     for relative, document in writes:
-        _check_relative(relative)
-        target = output_dir / relative
-        if _same_bytes(target, document.data) and _twin_ok(target):
-            unchanged.append(relative)
-            if target.stat().st_mtime != document.modified:
-                _touch(target, document.modified)
-        else:
-            if is_compressible(relative):
-                write_atomic(_twin(target), gzip_bytes(document.data), document.modified)
-            write_atomic(target, document.data, document.modified)
-            written.append(relative)
+        (written if write_if_changed(output_dir, relative, document) else unchanged).append(
+            relative
+        )
         listed.add(relative)
+    listed.update(written_elsewhere)
     stale = sorted(set(removals) - set(written) - set(unchanged))
     for relative in stale:
         _remove(output_dir, relative)
@@ -87,9 +84,24 @@ def publish_changes(
     return PublishResult(tuple(written), tuple(unchanged), tuple(stale))
 
 
+def write_if_changed(output_dir: Path, relative: str, document: Document) -> bool:
+    """Write one document atomically unless its bytes are already there; True if written."""
+    _check_relative(relative)
+    target = output_dir / relative
+    if _same_bytes(target, document.data) and _twin_ok(target):
+        if target.stat().st_mtime != document.modified:
+            _touch(target, document.modified)
+        return False
+    if is_compressible(relative):
+        write_atomic(_twin(target), gzip_bytes(document.data), document.modified)
+    write_atomic(target, document.data, document.modified)
+    return True
+
+
 def is_compressible(relative: str) -> bool:
-    """Text documents that are worth a gzip twin."""
-    return relative.endswith(COMPRESSIBLE)
+    """Documents worth a gzip twin: the ones readers poll. (Article pages are read once,
+    by a person; writing a twin for each would double the files a cold build creates.)"""
+    return relative.endswith(COMPRESSIBLE) and not relative.startswith("articles/")
 
 
 def gzip_bytes(data: bytes) -> bytes:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from werkzeug.http import http_date
 
-from feeds.publish import MANIFEST, gzip_bytes, is_compressible
+from feeds.publish import COMPRESSIBLE, MANIFEST, gzip_bytes
 
 CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
@@ -124,7 +124,7 @@ class PublishedTree:
             return None
         last_modified = int(stat.st_mtime)
         suffix = os.path.splitext(path)[1]
-        compressible = is_compressible(path)
+        compressible = path.endswith(COMPRESSIBLE)  # a page without a twin is gzipped here
         identity = self._representation(body, suffix, last_modified, None, compressible)
         twin = None
         if compressible:

@@ -194,3 +194,24 @@ def test_a_catalogue_whose_tables_disagree_with_its_meta_is_rebuilt(site, caplog
     assert report.ok and report.files_read == 41
     assert "表结构损坏之后" in entries(site)
     assert "rebuilding it from the articles" in caplog.text
+
+
+def test_worker_processes_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
+    from feeds import ingest
+    from feeds.corpus import generate
+
+    trees = []
+    for name, pool_from in (("pool", 1), ("serial", 10**9)):
+        monkeypatch.setattr(ingest, "POOL_FROM", pool_from)
+        site = make_site(tmp_path / name, examples=False)
+        generate(site.articles, 120)
+        for path in site.articles.iterdir():
+            os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+        site.write("dup-a.txt", article_text("甲", extra="id: same\n"))
+        site.write("dup-b.txt", article_text("乙", extra="id: same\n"))
+        report = site.build()
+        assert report.files_read == 122
+        assert [e for e in report.errors if "already used" in e]
+        trees.append(site.tree())
+    assert trees[0] == trees[1]
+    assert "甲" in trees[0]["articles/same.html"].decode()  # the first file by path wins
