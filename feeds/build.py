@@ -160,6 +160,7 @@ class Builder:
                 **asdict(report),
                 "articles_found": ingested.found,
                 "files_read": ingested.read,
+                "files_written": report.files_written + ingested.pages_written,
                 "deferred": ingested.deferred,
                 "warnings": ingested.skipped + report.warnings,
                 "timings": clock.timings,

@@ -9,10 +9,12 @@ only stores what they send back, as it arrives, so memory does not grow with the
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,8 @@ from feeds.sources import SourceFile, read_source, scan_sources, stat_sources
 Progress = Callable[[int, int], None]  # called with (files read, files to read)
 Settled = Callable[[SourceFile], bool]  # False: the file may still be being written
 
+log = logging.getLogger("feeds")
+
 POOL_FROM = 200  # files to read before worker processes pay for their start-up
 BATCH = 32  # files per task sent to a worker
 
@@ -45,7 +49,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     unchanged: bool = False  # same bytes as the catalogue's version: nothing was parsed
-    page: str | None = None  # the permalink page written, relative to the output dir
+    page: str | None = None  # the permalink page, relative to the output dir, when handled
+    page_written: bool = False  # False when the page was already there, byte for byte
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Ingested:
     deferred: int  # files left for later because they may still be being written
     skipped: tuple[str, ...]  # why some directory entries are not articles
     pages: frozenset[str]  # permalink pages already written, relative to the output dir
+    pages_written: int  # how many of them had new bytes
 
 
 def read_file(
@@ -93,12 +99,14 @@ def read_file(
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others
         error = f"{file.source}: unexpected error: {exc!r}; please report it"
         return Outcome(file.source, stat, digest, None, error=error)
-    page = None
-    if pages_dir is not None:
-        page = entry.summary.page
-        html = render_article_page(config.site, article, config.source.timezone)
-        write_if_changed(pages_dir, page, Document(html, article.updated.timestamp()))
-    return Outcome(file.source, stat, digest, entry, parsed.warnings, page=page)
+    if pages_dir is None:
+        return Outcome(file.source, stat, digest, entry, parsed.warnings)
+    page = entry.summary.page
+    html = render_article_page(config.site, article, config.source.timezone)
+    written = write_if_changed(pages_dir, page, Document(html, article.updated.timestamp()))
+    return Outcome(
+        file.source, stat, digest, entry, parsed.warnings, page=page, page_written=written
+    )
 
 
 def ingest(
@@ -134,11 +142,13 @@ def ingest(
         to_read.append((file, before.digest if before is not None else None))
     changed: set[str] = set()
     pages: set[str] = set()
+    pages_written = 0
     for done, outcome in enumerate(_outcomes(to_read, config, pages_dir), start=1):
         if _record(catalogue, outcome):
             changed.add(outcome.source)
         if outcome.page is not None:
             pages.add(outcome.page)
+            pages_written += outcome.page_written
         if progress is not None:
             progress(done, len(to_read))
     for source in gone:
@@ -146,7 +156,13 @@ def ingest(
         changed.add(source)
     found = len(scan.files) if looked is None else len(catalogue.known().keys() | waiting)
     return Ingested(
-        found, len(to_read), frozenset(changed), len(waiting), scan.skipped, frozenset(pages)
+        found,
+        len(to_read),
+        frozenset(changed),
+        len(waiting),
+        scan.skipped,
+        frozenset(pages),
+        pages_written,
     )
 
 
@@ -179,14 +195,24 @@ def _outcomes(
     # copy of a lock held by one of them would never be released in the child.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["feeds.ingest"])
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(config, pages_dir),
-    ) as pool:
-        for outcomes in pool.map(_read_batch, batches):
-            yield from outcomes
+    finished = 0
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(config, pages_dir),
+        ) as pool:
+            for outcomes in pool.map(_read_batch, batches):
+                finished += 1
+                yield from outcomes
+    except (BrokenProcessPool, OSError) as exc:
+        # Workers could not start or died (memory, a signal, a __main__ they cannot
+        # import): the build is slower without them, never wrong.
+        log.warning("worker processes failed (%s); reading the rest in this process", exc)
+        for batch in batches[finished:]:
+            for file, digest in batch:
+                yield read_file(file, config, digest, pages_dir)
 
 
 _worker: tuple[Config, Path | None] | None = None
