@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from feeds.model import Article, CategoryPath
-from feeds.render import Fragments
+from feeds.render import Fragments, fill
 from feeds.urls import article_path
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS articles (
     page TEXT NOT NULL,
     digest TEXT NOT NULL,
     data TEXT NOT NULL,
+    content TEXT NOT NULL,
     atom TEXT NOT NULL,
     rss TEXT NOT NULL,
     json TEXT NOT NULL
@@ -81,11 +82,12 @@ class Entry(NamedTuple):
     process during a large build), so the process that writes SQLite only stores it."""
 
     summary: Summary
-    data: str  # the whole Article as JSON
-    fragments: Fragments
+    data: str  # the Article as JSON, but for its body
+    content: str  # the body, stored once
+    template: Fragments  # its entry in every format, with a hole for the body
 
 
-def encode(source: str, article: Article, fragments: Fragments) -> Entry:
+def encode(source: str, article: Article, template: Fragments) -> Entry:
     """An Article, its digest and its place, ready to store."""
     data = article_to_json(article)
     summary = Summary(
@@ -94,10 +96,10 @@ def encode(source: str, article: Article, fragments: Fragments) -> Entry:
         article.published.timestamp(),
         article.updated.timestamp(),
         article.categories,
-        _digest(data),
+        _digest(data + "\n" + article.content),
         article_path(article.id),
     )
-    return Entry(summary, data, fragments)
+    return Entry(summary, data, article.content, template)
 
 
 class Catalogue:
@@ -171,15 +173,16 @@ class Catalogue:
     ) -> None:
         """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
-        summary, fragments = entry.summary, entry.fragments
+        summary, fragments = entry.summary, entry.template
         self._db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *summary[:4],
                 _SEP.join(_PATH_SEP.join(path) for path in summary.categories),
                 summary.page,
                 summary.digest,
                 entry.data,
+                entry.content,
                 fragments.atom,
                 fragments.rss,
                 fragments.json,
@@ -252,9 +255,9 @@ class Catalogue:
         for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT data FROM articles WHERE source IN ({marks})"
-            for (data,) in self._db.execute(query, chunk):
-                yield article_from_json(data)
+            query = f"SELECT data, content FROM articles WHERE source IN ({marks})"
+            for data, content in self._db.execute(query, chunk):
+                yield article_from_json(data, content)
 
     def fragments(self, sources: Iterable[str]) -> dict[str, Fragments]:
         """The serialised entries of these sources, by source."""
@@ -264,10 +267,11 @@ class Catalogue:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             query = (
-                f"SELECT source, atom, rss, json, updated FROM articles WHERE source IN ({marks})"
+                "SELECT source, content, atom, rss, json, updated FROM articles"
+                f" WHERE source IN ({marks})"
             )
-            for source, atom, rss, item, updated in self._db.execute(query, chunk):
-                found[source] = Fragments(atom, rss, item, updated)
+            for source, content, *template in self._db.execute(query, chunk):
+                found[source] = fill(Fragments(*template), content)
         return found
 
     def problems(self) -> tuple[list[str], list[str]]:
@@ -339,9 +343,11 @@ def _paths(value: str) -> tuple[CategoryPath, ...]:
 
 
 def article_to_json(article: Article) -> str:
-    """An Article as JSON text; dates keep their zones."""
+    """An Article as JSON text, but for its body (stored apart); dates keep their zones."""
     fields: dict[str, Any] = {
-        name: getattr(article, name) for name in Article.__dataclass_fields__ if name != "extra"
+        name: getattr(article, name)
+        for name in Article.__dataclass_fields__
+        if name not in ("extra", "content")
     }
     fields["published"] = article.published.isoformat()
     fields["updated"] = article.updated.isoformat()
@@ -350,9 +356,10 @@ def article_to_json(article: Article) -> str:
     return json.dumps(fields, ensure_ascii=False, default=str, sort_keys=True)
 
 
-def article_from_json(text: str) -> Article:
-    """The Article `article_to_json` wrote."""
+def article_from_json(text: str, content: str) -> Article:
+    """The Article `article_to_json` wrote, with its body."""
     fields = json.loads(text)
+    fields["content"] = content
     fields["published"] = datetime.fromisoformat(fields["published"])
     fields["updated"] = datetime.fromisoformat(fields["updated"])
     fields["categories"] = tuple(tuple(path) for path in fields["categories"])

@@ -26,7 +26,7 @@ from feeds.errors import ArticleError
 from feeds.model import Article
 from feeds.pages import render_article_page
 from feeds.publish import Document, write_if_changed
-from feeds.render import render_entry
+from feeds.render import entry_template
 from feeds.sources import SourceFile, read_source, scan_sources, stat_sources
 
 Progress = Callable[[int, int], None]  # called with (files read, files to read)
@@ -93,7 +93,7 @@ def read_file(
             summary_length=config.clean.summary_length,
         )
         article = Article.from_parts(parsed, body)
-        entry = encode(file.source, article, render_entry(config.site, article))
+        entry = encode(file.source, article, entry_template(config.site, article))
     except ArticleError as exc:
         return Outcome(file.source, stat, digest, None, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others

@@ -68,11 +68,36 @@ def render_feed(
 
 def render_entry(site: SiteConfig, article: Article) -> Fragments:
     """Serialise one entry for every format."""
+    return fill(entry_template(site, article), article.content)
+
+
+# Where the body goes in an entry template: the one character no published text can hold
+# (xml_safe drops it), so it can only be the placeholder.
+HOLE = "\x00"
+_JSON_HOLE = '"\\u0000"'
+
+
+def entry_template(site: SiteConfig, article: Article) -> Fragments:
+    """An entry serialised with a hole where its body goes: the catalogue keeps the body
+    once, not once per format."""
     return Fragments(
-        atom=_atom_entry(site, article),
-        rss=_rss_item(site, article),
-        json=json.dumps(_json_item(site, article), ensure_ascii=False, separators=(",", ":")),
+        atom=_atom_entry(site, article, HOLE),
+        rss=_rss_item(site, article, HOLE),
+        json=json.dumps(_json_item(site, article, HOLE), ensure_ascii=False, separators=(",", ":")),
         updated=article.updated.timestamp(),
+    )
+
+
+def fill(template: Fragments, content: str) -> Fragments:
+    """An entry template with its body put in."""
+    escaped = _t(content)
+    return Fragments(
+        atom=template.atom.replace(HOLE, escaped, 1),
+        rss=template.rss.replace(HOLE, escaped, 1),
+        json=template.json.replace(
+            _JSON_HOLE, json.dumps(xml_safe(content), ensure_ascii=False), 1
+        ),
+        updated=template.updated,
     )
 
 
@@ -123,7 +148,7 @@ def _atom(
     return (head + "".join(e.atom for e in entries) + "</feed>\n").encode("utf-8")
 
 
-def _atom_entry(site: SiteConfig, article: Article) -> str:
+def _atom_entry(site: SiteConfig, article: Article, body: str) -> str:
     parts = [
         "  <entry>\n",
         f"    <id>{entry_id(article.id)}</id>\n",
@@ -147,7 +172,7 @@ def _atom_entry(site: SiteConfig, article: Article) -> str:
         )
     if article.summary:
         parts.append(f"    <summary>{_t(article.summary)}</summary>\n")
-    parts.append(f'    <content type="html">{_t(article.content)}</content>\n  </entry>\n')
+    parts.append(f'    <content type="html">{body}</content>\n  </entry>\n')
     return "".join(parts)
 
 
@@ -175,7 +200,7 @@ def _rss(
     return (head + "".join(e.rss for e in entries) + "  </channel>\n</rss>\n").encode("utf-8")
 
 
-def _rss_item(site: SiteConfig, article: Article) -> str:
+def _rss_item(site: SiteConfig, article: Article, body: str) -> str:
     parts = [
         "    <item>\n",
         f"      <title>{_t(article.title)}</title>\n",
@@ -191,7 +216,7 @@ def _rss_item(site: SiteConfig, article: Article) -> str:
     # RSS has one element for the summary and the full text alike; the full text goes
     # into content:encoded, which every current reader prefers.
     parts.append(f"      <description>{_t(article.summary)}</description>\n")
-    parts.append(f"      <content:encoded>{_t(article.content)}</content:encoded>\n")
+    parts.append(f"      <content:encoded>{body}</content:encoded>\n")
     if article.image:
         parts.append(
             f'      <enclosure url="{_a(article.image)}" length="0"'
@@ -216,12 +241,12 @@ def _json(site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments]) -> byt
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _json_item(site: SiteConfig, article: Article) -> dict[str, Any]:
+def _json_item(site: SiteConfig, article: Article, body: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry_id(article.id),
         "url": entry_url(site, article),
         "title": article.title,
-        "content_html": article.content,
+        "content_html": body,
         "summary": article.summary,
         "date_published": article.published.astimezone(UTC).isoformat(),
         "date_modified": article.updated.astimezone(UTC).isoformat(),
