@@ -46,7 +46,9 @@ class BuildReport:
     warnings: tuple[str, ...]
     files_read: int = 0
     deferred: int = 0  # files left for a later build: they may still be being written
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
+    work: dict[str, float] = field(default_factory=dict)  # seconds per stage, all processes
+    worker_peak_rss: int = 0  # bytes
 
     @property
     def articles_published(self) -> int:
@@ -164,6 +166,8 @@ class Builder:
                 "deferred": ingested.deferred,
                 "warnings": ingested.skipped + report.warnings,
                 "timings": clock.timings,
+                "work": ingested.work,
+                "worker_peak_rss": ingested.worker_peak_rss,
             }
         )
         if write:

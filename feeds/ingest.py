@@ -12,6 +12,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import resource
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +36,7 @@ Settled = Callable[[SourceFile], bool]  # False: the file may still be being wri
 
 log = logging.getLogger("feeds")
 
+STAGES = ("read", "front matter", "clean", "render", "publish")
 POOL_FROM = 200  # files to read before worker processes pay for their start-up
 BATCH = 32  # files per task sent to a worker
 
@@ -51,6 +54,7 @@ class Outcome:
     unchanged: bool = False  # same bytes as the catalogue's version: nothing was parsed
     page: str | None = None  # the permalink page, relative to the output dir, when handled
     page_written: bool = False  # False when the page was already there, byte for byte
+    work: tuple[float, ...] = ()  # seconds spent in each of STAGES, for the benchmark
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Ingested:
     skipped: tuple[str, ...]  # why some directory entries are not articles
     pages: frozenset[str]  # permalink pages already written, relative to the output dir
     pages_written: int  # how many of them had new bytes
+    work: dict[str, float]  # seconds per stage of reading, summed over every process
+    worker_peak_rss: int  # bytes, the largest worker process's peak (0: no workers)
 
 
 def read_file(
@@ -75,6 +81,7 @@ def read_file(
     """Read, parse, clean and serialise one file, and write its page when `pages_dir` is
     given. Never raises for a bad file: the error is the outcome."""
     stat = (file.size, file.mtime_ns)
+    laps = _Laps()
     try:
         data = read_source(file, config.source.max_bytes)
     except ArticleError as exc:
@@ -84,14 +91,17 @@ def read_file(
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     if digest == known_digest:
         return Outcome(file.source, stat, digest, None, unchanged=True)
+    laps.lap()
     try:
         parsed = parse_article(data, file.source, timezone=config.source.timezone, mtime=file.mtime)
+        laps.lap()
         body = clean_body(
             parsed.body,
             base_url=parsed.link or config.site.base_url,
             remove=config.clean.remove,
             summary_length=config.clean.summary_length,
         )
+        laps.lap()
         article = Article.from_parts(parsed, body)
         entry = encode(file.source, article, entry_template(config.site, article))
     except ArticleError as exc:
@@ -100,13 +110,40 @@ def read_file(
         error = f"{file.source}: unexpected error: {exc!r}; please report it"
         return Outcome(file.source, stat, digest, None, error=error)
     if pages_dir is None:
-        return Outcome(file.source, stat, digest, entry, parsed.warnings)
+        laps.lap()
+        return Outcome(file.source, stat, digest, entry, parsed.warnings, work=laps.seconds)
     page = entry.summary.page
     html = render_article_page(config.site, article, config.source.timezone)
+    laps.lap()
     written = write_if_changed(pages_dir, page, Document(html, article.updated.timestamp()))
+    laps.lap()
     return Outcome(
-        file.source, stat, digest, entry, parsed.warnings, page=page, page_written=written
+        file.source,
+        stat,
+        digest,
+        entry,
+        parsed.warnings,
+        page=page,
+        page_written=written,
+        work=laps.seconds,
     )
+
+
+class _Laps:
+    """Seconds between successive laps, in STAGES order: cheap enough to always run."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self._seconds: list[float] = []
+
+    def lap(self) -> None:
+        now = time.perf_counter()
+        self._seconds.append(now - self._last)
+        self._last = now
+
+    @property
+    def seconds(self) -> tuple[float, ...]:
+        return tuple(self._seconds)
 
 
 def ingest(
@@ -143,7 +180,11 @@ def ingest(
     changed: set[str] = set()
     pages: set[str] = set()
     pages_written = 0
-    for done, outcome in enumerate(_outcomes(to_read, config, pages_dir), start=1):
+    work = dict.fromkeys(STAGES, 0.0)
+    peaks = [0]
+    for done, outcome in enumerate(_outcomes(to_read, config, pages_dir, peaks), start=1):
+        for stage, seconds in zip(STAGES, outcome.work, strict=False):
+            work[stage] += seconds
         if _record(catalogue, outcome):
             changed.add(outcome.source)
         if outcome.page is not None:
@@ -163,6 +204,8 @@ def ingest(
         scan.skipped,
         frozenset(pages),
         pages_written,
+        work,
+        max(peaks),
     )
 
 
@@ -182,7 +225,10 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
 
 
 def _outcomes(
-    to_read: Sequence[tuple[SourceFile, str | None]], config: Config, pages_dir: Path | None
+    to_read: Sequence[tuple[SourceFile, str | None]],
+    config: Config,
+    pages_dir: Path | None,
+    peaks: list[int],
 ) -> Iterator[Outcome]:
     """Read the files here, or in worker processes when there are enough of them."""
     workers = os.cpu_count() or 1
@@ -203,8 +249,9 @@ def _outcomes(
             initializer=_start_worker,
             initargs=(config, pages_dir),
         ) as pool:
-            for outcomes in pool.map(_read_batch, batches):
+            for outcomes, peak in pool.map(_read_batch, batches):
                 finished += 1
+                peaks.append(peak)
                 yield from outcomes
     except (BrokenProcessPool, OSError) as exc:
         # Workers could not start or died (memory, a signal, a __main__ they cannot
@@ -223,7 +270,8 @@ def _start_worker(config: Config, pages_dir: Path | None) -> None:
     _worker = (config, pages_dir)
 
 
-def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> list[Outcome]:
+def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> tuple[list[Outcome], int]:
     assert _worker is not None, "the pool initializer sets the configuration"
     config, pages_dir = _worker
-    return [read_file(file, config, digest, pages_dir) for file, digest in batch]
+    outcomes = [read_file(file, config, digest, pages_dir) for file, digest in batch]
+    return outcomes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -12,10 +12,11 @@ output dir by hand are left alone.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import itertools
 import json
 import os
-import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -128,21 +129,41 @@ def _touch(target: Path, modified: float) -> None:
 
 def write_atomic(target: Path, data: bytes, modified: float | None = None) -> None:
     """Replace `target` with `data` in one step, or raise PublishError and leave it untouched."""
+    # A temp name of our own (pid and a counter) rather than mkstemp's: a cold build
+    # writes one file per article, and mkstemp's random names, retries and chmod cost
+    # more than the write. O_EXCL still refuses to reuse a name left by a crash.
+    temp = f"{target.parent}/.{target.name}.{os.getpid()}.{next(_serial)}.tmp"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd = _create(target.parent, temp)
     except OSError as exc:
         raise _publish_error(target, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(temp, 0o644)  # mkstemp creates 0600; the web server must be able to read it
-        if modified is not None:
-            os.utime(temp, (modified, modified))
+            handle.flush()  # the last write must come before the time is set
+            if modified is not None:
+                os.utime(handle.fileno(), (modified, modified))
         os.replace(temp, target)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
         raise _publish_error(target, exc) from exc
+
+
+_serial = itertools.count()
+_made_dirs: set[Path] = set()  # directories known to exist, so each is made once
+
+
+def _create(directory: Path, temp: str) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    if directory not in _made_dirs:
+        directory.mkdir(parents=True, exist_ok=True)
+        _made_dirs.add(directory)
+    try:
+        return os.open(temp, flags, 0o644)
+    except FileNotFoundError:  # the directory was removed since: make it again
+        directory.mkdir(parents=True, exist_ok=True)
+        return os.open(temp, flags, 0o644)
 
 
 def _publish_error(target: Path, exc: OSError) -> PublishError:
