@@ -15,6 +15,7 @@ import argparse
 import http.client
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,7 @@ def _compare(root: Path, articles: int, seconds: int, connections: int) -> int:
     )
     print(f"wrk: {connections} connections, {seconds} s per scenario, 127.0.0.1\n")
     rows = []
-    ports = {"naive": 18081, "feeds": 18082}
+    ports = {"naive": _free_port(), "feeds": _free_port()}
     servers = {
         kind: subprocess.Popen(
             [sys.executable, "-m", "feeds.bench.http", "serve", kind, str(config_path), str(port)],
@@ -116,6 +117,12 @@ def _naive_app(root: Path):  # type: ignore[no-untyped-def]
         return send_from_directory(root, path, conditional=True)
 
     return app
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _wait_until_up(port: int) -> None:

@@ -1,0 +1,37 @@
+"""The benchmark scripts still run (on tiny inputs). They print figures; nothing here
+checks a speed, since this machine is shared and noisy."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+
+def run_module(*args):
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cold_build_benchmark_prints_every_figure():
+    result = run_module("feeds.bench", "--sizes", "60")
+    assert result.returncode == 0, result.stderr
+    for figure in ("floor", "cold build", "articles/s", "peak RSS", "front matter", "clean"):
+        assert figure in result.stdout
+
+
+def test_incremental_benchmark_prints_every_figure():
+    result = run_module("feeds.bench.incremental", "--articles", "60", "--drops", "2")
+    assert result.returncode == 0, result.stderr
+    for figure in ("cold build", "restart, nothing new", "one new article", "write to served"):
+        assert figure in result.stdout
+
+
+def test_http_benchmark_prints_every_figure():
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install wrk)")
+    result = run_module("feeds.bench.http", "--articles", "60", "--seconds", "1")
+    assert result.returncode == 0, result.stderr
+    for figure in ("full GET", "gzip accepted", "304", "ratio"):
+        assert figure in result.stdout
