@@ -17,11 +17,13 @@ from feeds.encoding import decode
 from feeds.errors import ArticleError
 from feeds.frontmatter import FrontMatter, parse_front_matter
 from feeds.model import CategoryPath, ParsedArticle
-from feeds.text import plain_text
+from feeds.text import encodable, plain_text, xml_safe
 
 __all__ = ["decode", "parse_article"]  # decode stays importable from here, as it always was
 
 _FUTURE_SLACK = timedelta(days=1)
+# Earlier dates are typos or placeholders, and year-1 times cannot even be converted to UTC.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _DATE_FORMS = (
     "'Tue, 15 Mar 2022 14:04:32 GMT' (RFC 822), '2022-03-15 14:04:32' or "
     "'2022-03-15T14:04:32+08:00' (ISO 8601), '2022-03-15' (a date), or 1647353072 (Unix time)"
@@ -98,6 +100,12 @@ def _dates(
             raise ArticleError(
                 source, f"{key} {value!r} is not a date: write it as {_DATE_FORMS}", line
             )
+        if parsed < _EARLIEST:
+            raise ArticleError(
+                source,
+                f"{key} {fm.raw.get(key, value)!r} is before 1900: check the year, or remove it",
+                line,
+            )
         if parsed > now + _FUTURE_SLACK:
             where = _where(source, line)
             warnings.append(f"{where}: {key} is in the future; using the file's modification time")
@@ -155,6 +163,9 @@ def _id(fm: FrontMatter, source: str) -> str:
         found = str(value).strip()
     else:
         found = str(PurePosixPath(source).with_suffix("")) if source.strip("/.") else ""
+    # A file name with bytes that are not UTF-8, or a YAML "\ud800", gives lone surrogates,
+    # which nothing downstream can encode; the escaped form is just as stable.
+    found = encodable(found)
     if not found:
         raise ArticleError(source, "the id is empty: remove 'id:' or give it a value", line)
     return found
@@ -166,8 +177,15 @@ def _url(value: object) -> str | None:
     url = value.strip()
     if url.startswith("//"):
         url = "https:" + url
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc and " " not in url else None
+    # Whitespace and control characters have no place in a URL, and one that XML cannot
+    # carry would make the whole feed fail to serialise.
+    if any(c.isspace() or not c.isprintable() for c in url) or xml_safe(url) != url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 bracket)
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _image(fm: FrontMatter, source: str) -> tuple[str | None, list[str]]:

@@ -18,11 +18,11 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 import soupsieve
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PreformattedString, Tag
+from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from feeds.errors import ConfigError
 from feeds.model import CleanBody
-from feeds.text import xml_safe
+from feeds.text import plain_text, strip_markup, xml_safe
 
 DEFAULT_REMOVE: tuple[str, ...] = (
     ".appendQr_wrap",
@@ -47,6 +47,8 @@ _SHELLS = frozenset(
 )
 # Elements that are visible content even without text.
 _CONTENT = frozenset("img video audio table hr".split())
+# The parser's wrappers around the fragment.
+_WRAPPERS = frozenset({"html", "body"})
 # Boundaries between blocks of text, for the summary.
 _BLOCKS = frozenset(
     "p div br hr li ul ol dl dt dd h1 h2 h3 h4 h5 h6 blockquote pre table tr td th "
@@ -54,19 +56,26 @@ _BLOCKS = frozenset(
 )
 # Void in HTML5 but not to libxml2, which nests all that follows inside them.
 _HOLLOW = frozenset("embed source track wbr keygen".split())
+# Closing them in the source keeps them empty; hoisting what libxml2 nested into them costs a
+# walk of the rest of the body each, quadratic for "<wbr>x" repeated.
+_HOLLOW_START = re.compile(rf"<({'|'.join(sorted(_HOLLOW))})\b[^>]*>", re.IGNORECASE)
 _MEDIA = frozenset("img video audio source".split())
 # Lazy-loading pages keep the real image URL here and a placeholder (or nothing) in src.
 _LAZY_SRC = ("data-src", "data-original")
 _WEB = frozenset({"http", "https"})
 _LINK = frozenset({"http", "https", "mailto"})
 _ASCII_SPACE = " \t\n\r\f"
+# The walk recurses once per level; deeper markup is kept as its text only, so a hostile
+# body of nested tags costs neither a RecursionError nor unbounded time.
+_MAX_DEPTH = 100
 
+_ALLOWED = frozenset(
+    "p br hr h1 h2 h3 h4 h5 h6 blockquote pre code em strong b i u s sub sup small mark "
+    "del ins abbr cite q kbd samp var time ul ol li dl dt dd table caption colgroup col "
+    "thead tbody tfoot tr td th figure figcaption a img span div video audio source".split()
+)
 _SANITIZER = nh3.Cleaner(
-    tags=set(
-        "p br hr h1 h2 h3 h4 h5 h6 blockquote pre code em strong b i u s sub sup small mark "
-        "del ins abbr cite q kbd samp var time ul ol li dl dt dd table caption colgroup col "
-        "thead tbody tfoot tr td th figure figcaption a img span div video audio source".split()
-    ),
+    tags=set(_ALLOWED),
     clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
     attributes={
         "a": {"href", "title"},
@@ -108,7 +117,8 @@ def clean_body(
 ) -> CleanBody:
     """Strip cruft and unsafe markup from a scraped body; derive its summary and editor."""
     # The <body> start keeps lxml from moving a leading <style> or <meta> into a <head>.
-    soup = BeautifulSoup("<body>" + xml_safe(html), "lxml")
+    html = _HOLLOW_START.sub(lambda m: f"{m.group()}</{m.group(1)}>", xml_safe(html))
+    soup = BeautifulSoup("<body>" + html, "lxml")
     simple, matcher = _compile(tuple(remove))
     walker = _Walker(base_url, simple)
     if matcher is not None:
@@ -118,9 +128,8 @@ def clean_body(
         for tag in matcher.select(soup):
             if not tag.decomposed:
                 tag.decompose()
-    walker.walk(soup, in_pre=False)
-    _unwrap_outer_divs(soup)
-    out = _SANITIZER.clean(soup.decode())
+    walker.walk(soup, in_pre=False, depth=0)
+    out = _SANITIZER.clean(_fragment(soup).decode_contents())
     out = _IMG.sub(lambda m: m.group(0) if _HAS_SRC.search(m.group(1)) else "", out)
     # Misnested input (a <pre> inside a <p>) reparses into empty elements in html5ever.
     while (shorter := _EMPTY_SHELL.sub("", out)) != out:
@@ -149,7 +158,9 @@ def selector_problems(remove: Sequence[str]) -> list[str]:
 
 def summarise(text: str, length: int) -> str:
     """Cut block-separated plain text to about `length` characters, skipping the 原标题 line."""
-    blocks = [" ".join(line.split()) for line in xml_safe(text).split("\n")]
+    # Text that reads as markup (from entities such as &lt;script&gt; in the body) is dropped:
+    # RSS readers render <description> as HTML, so a summary must not form a tag there.
+    blocks = [" ".join(line.split()) for line in strip_markup(text).split("\n")]
     joined = ""
     for block in blocks:
         if not block or block.startswith(_ORIGINAL_TITLE):
@@ -194,7 +205,8 @@ def _is_word(char: str) -> bool:
 
 def _editor_name(credit: Tag) -> str | None:
     """The name in an editor credit: "责任编辑：王蒙 " -> "王蒙"."""
-    name = " ".join(_EDITOR_PREFIX.sub("", credit.get_text().strip()).split())
+    # A name is plain text: markup spelt with entities (&lt;b&gt;) is stripped like in a title.
+    name = plain_text(_EDITOR_PREFIX.sub("", credit.get_text().strip()))
     return name or None
 
 
@@ -292,22 +304,29 @@ class _Walker:
         self.parts: list[str] = []  # the text, with a newline wherever a block begins or ends
         self.editor: str | None = None
 
-    def walk(self, parent: Tag, *, in_pre: bool) -> bool:
+    def walk(self, parent: Tag, *, in_pre: bool, depth: int) -> bool:
         """Clean the children of `parent`; True when something visible is left in it."""
         visible = False
         after_space = False  # the last kept child is inter-element whitespace
+        # Every removal passes the child's index: without it bs4 searches the parent's
+        # children for it, which makes a body of many thousand siblings quadratic.
+        index = 0
         child = parent.contents[0] if parent.contents else None
         while child is not None:
             if isinstance(child, Tag) and child.name in _HOLLOW and child.contents:
                 child.insert_after(*child.contents)
             following = child.next_sibling
             if isinstance(child, Tag):
-                kept = self._element(child, in_pre=in_pre)
-                if kept is not None:
+                kept = self._element(child, in_pre=in_pre, depth=depth)
+                if kept is None:
+                    _extract(parent, index, child)
+                    index -= 1
+                else:
                     visible = visible or kept
                     after_space = False
             elif isinstance(child, PreformattedString):
-                child.extract()  # comments, CDATA, processing instructions, doctypes
+                _extract(parent, index, child)  # comments, CDATA, processing instructions, doctypes
+                index -= 1
             elif isinstance(child, NavigableString):
                 text = str(child)
                 if in_pre or text.strip(_ASCII_SPACE):
@@ -316,42 +335,42 @@ class _Walker:
                     self.parts.append(text if in_pre else text.replace("\n", " "))
                     after_space = False
                 elif after_space:
-                    child.extract()
+                    _extract(parent, index, child)
+                    index -= 1
                 else:
                     # Runs of blank lines left where cruft was add nothing to the output.
-                    child.replace_with("\n" if "\n" in text else " ")
+                    _extract(parent, index, child)
+                    parent.insert(index, NavigableString("\n" if "\n" in text else " "))
                     self.parts.append(" ")
                     after_space = True
+            index += 1
             child = following
         return visible
 
-    def _element(self, tag: Tag, *, in_pre: bool) -> bool | None:
-        """Clean one element; None when it was removed, else whether it is visible."""
+    def _element(self, tag: Tag, *, in_pre: bool, depth: int) -> bool | None:
+        """Clean one element; None when it must be removed, else whether it is visible."""
         name = tag.name
         if name in _DROP:
-            tag.decompose()
             return None
         if self.editor is None and _CREDIT.match(tag):
             self.editor = _editor_name(tag)
         if any(selector.match(tag) for selector in self.remove):
-            tag.decompose()
             return None
         if name in _MEDIA and not self._media(tag):
-            tag.decompose()
             return None
         if name == "a":
             self._link(tag)
+        if depth >= _MAX_DEPTH:
+            _flatten(tag)
         block = name in _BLOCKS
         if block:
             self.parts.append("\n")
-        visible = self.walk(tag, in_pre=in_pre or name == "pre")
+        visible = self.walk(tag, in_pre=in_pre or name == "pre", depth=depth + 1)
         if block:
             self.parts.append("\n")
-        if name in ("html", "body"):
-            tag.unwrap()  # the parser's wrappers around the fragment
-            return visible
-        if not visible and name in _SHELLS:
-            tag.decompose()
+        # An empty element nh3 would strip (<xss>) goes now, so that the whitespace around it
+        # is collapsed here and cleaning the output again changes nothing.
+        if not visible and (name in _SHELLS or name not in _ALLOWED | _WRAPPERS):
             return None
         return visible or name in _CONTENT
 
@@ -389,10 +408,32 @@ class _Walker:
             tag["href"] = url
 
 
-def _unwrap_outer_divs(soup: BeautifulSoup) -> None:
-    """Unwrap a div that holds the whole fragment: attributes are stripped, so it means nothing."""
+def _extract(parent: Tag, index: int, node: PageElement) -> None:
+    """Remove `node`, the child of `parent` at `index`, from the tree."""
+    if index < len(parent.contents) and parent.contents[index] is node:
+        node.extract(_self_index=index)
+    else:  # never expected; correctness first
+        node.extract()
+
+
+def _flatten(tag: Tag) -> None:
+    """Replace what is inside `tag` by its text (bs4 walks descendants without recursion)."""
+    text = tag.get_text()
+    tag.clear()
+    if text:
+        tag.append(NavigableString(text))
+
+
+def _fragment(soup: BeautifulSoup) -> Tag:
+    """The element whose contents are the cleaned fragment: the parser's body, or a div that
+    holds the whole fragment (its attributes are stripped, so it means nothing).
+
+    Serialising its contents, rather than unwrapping the wrappers, keeps a body of many
+    siblings linear: bs4's unwrap moves children one by one, searching for each.
+    """
+    node: Tag = soup.body if soup.body is not None else soup
     while True:
-        nodes = [node for node in soup.contents if isinstance(node, Tag) or node.get_text().strip()]
+        nodes = [n for n in node.contents if isinstance(n, Tag) or n.get_text().strip()]
         if len(nodes) != 1 or not isinstance(nodes[0], Tag) or nodes[0].name != "div":
-            return
-        nodes[0].unwrap()
+            return node
+        node = nodes[0]

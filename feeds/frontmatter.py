@@ -26,6 +26,7 @@ _YAML_CORE = "tag:yaml.org,2002:"
 _SAFE_TAGS = {None, "!"} | {
     _YAML_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 }
+_TOO_DEEP = "front matter is nested too deeply: front matter holds text, numbers, dates and lists"
 _TOML_POSITION = re.compile(r"at line (\d+), column (\d+)")
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
 _FENCE_HELP = (
@@ -92,6 +93,8 @@ def parse_front_matter(text: str, source: str) -> FrontMatter:
 def _load_toml(front: str, first: int, source: str) -> FrontMatter:
     try:
         data = tomllib.loads(front)
+    except RecursionError:
+        raise ArticleError(source, _TOO_DEEP, first) from None
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_POSITION.search(str(exc))
         line = first + int(found.group(1)) - 1 if found else first
@@ -130,6 +133,8 @@ def _load_yaml(front: str, first: int, source: str) -> FrontMatter:
         ) from None
     except yaml.YAMLError as exc:
         raise ArticleError(source, f"front matter is not valid YAML: {exc}", first) from None
+    except RecursionError:  # the pure-Python loader, without libyaml's depth limit
+        raise ArticleError(source, _TOO_DEEP, first) from None
     if node is None:
         return FrontMatter(data={}, lines={})  # empty: the missing title is reported next
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):

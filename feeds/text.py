@@ -13,7 +13,12 @@ _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 # plain-text field keeps them.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _TAG = re.compile(r"<[^>]*>")
+# What an HTML parser reads as the start of a tag, an end tag, a comment or a declaration.
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?][^>]*>")
+_TAG_OPEN = re.compile(r"<+(?=[A-Za-z/!?])")  # "<<a" would leave "<a" behind
 _SPACE = re.compile(r"\s+")
+# Lone surrogates: file names with bytes that are not UTF-8 (os.fsdecode) or YAML "\ud800".
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def xml_safe(text: str) -> str:
@@ -27,7 +32,34 @@ def plain_text(value: str) -> str:
     Readers render HTML in RSS titles inconsistently, so markup there is a scraping
     artefact to remove, not text to escape.
     """
-    text = _TAG.sub(" ", value)
+    text = _TAG.sub(" ", xml_safe(value))
     text = _INVISIBLE.sub("", html.unescape(text))  # also those written as &#8203; and the like
     text = _TAG.sub(" ", text)  # markup that was entity-escaped the first time round
-    return _SPACE.sub(" ", xml_safe(text)).strip()
+    # A '<' left here has no '>' after it: "<img src=x onerror=..." would still open a tag
+    # in a reader that renders the title as HTML, so the '<' goes (after the characters whose
+    # removal could join it to a letter).
+    text = _TAG_OPEN.sub("", xml_safe(text))
+    return _SPACE.sub(" ", text).strip()
+
+
+def strip_markup(text: str) -> str:
+    """Remove what would read as a tag if this plain text were rendered as HTML.
+
+    Narrower than plain_text: "1 < 2 > 0" stays as written, "<b>x</b>" becomes "x". Drops
+    the characters XML cannot carry too.
+    """
+    return _TAG_OPEN.sub("", _TAG_LIKE.sub("", xml_safe(text)))
+
+
+def encodable(text: str) -> str:
+    """`text` with each lone surrogate written as an escape, so it can be encoded as UTF-8.
+
+    A surrogate from a file name stands for one undecodable byte ("\\xff"); the result is
+    stable, so an id derived from such a name never changes.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+    return _SURROGATE.sub(escape, text)

@@ -1,0 +1,170 @@
+"""Property tests: whatever bytes or text an article holds, nothing crashes and every
+published document stays valid.
+
+Deterministic (derandomize) and small enough to run in a few seconds; to search harder,
+raise max_examples in the profile below and drop derandomize for a local run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from feedcheck import assert_parses_cleanly, assert_valid_atom, assert_valid_json_feed
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from sites import make_site
+
+from feeds.articles import parse_article
+from feeds.clean import clean_body
+from feeds.errors import ArticleError
+from feeds.text import xml_safe
+
+settings.register_profile(
+    "feeds-properties",
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    # atom_schema is a path that never changes between examples.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+PROFILE = settings.get_profile("feeds-properties")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+MTIME = datetime(2023, 6, 1, tzinfo=UTC).timestamp()
+FIELDS = ("title", "author", "categories", "tags", "date", "link", "headimg", "summary", "id")
+
+# Pieces scrapers and attackers really produce, so that random text meets markup and YAML.
+SNIPPETS = [
+    "---",
+    "\n",
+    "\r\n",
+    ": ",
+    " #",
+    "'",
+    '"',
+    "[",
+    "]",
+    "{",
+    "&",
+    "*",
+    "!!python/object:os.system",
+    "&a",
+    "*a",
+    "<p>",
+    "</p>",
+    "<div>",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">',
+    "<style>p{}</style>",
+    "<!--",
+    "-->",
+    "]]>",
+    "<![CDATA[",
+    "&lt;script&gt;",
+    "&#0;",
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\ufeff",
+    "\u200b",
+    "\u202e",
+    "\ufffe",
+    "\ud7ff",
+    "\U0001f600",
+    "新浪财经",
+    "2022-03-15",
+    "0001-01-01",
+    "9999-12-31",
+    "Tue, 15 Mar 2022 14:04:32 GMT",
+    "1647353072",
+    "https://n.sinaimg.cn/a.png",
+    "//host/x",
+    "../..",
+    "a/b",
+]
+texts = st.one_of(
+    st.text(max_size=60), st.lists(st.sampled_from(SNIPPETS), max_size=8).map("".join)
+)
+front_values = st.one_of(
+    texts,  # written as is: often a YAML error, sometimes a number, a list, a mapping
+    texts.map(json.dumps),  # a double-quoted YAML string holding exactly the text
+    st.lists(texts.map(json.dumps), max_size=3).map(lambda v: "[" + ", ".join(v) + "]"),
+)
+articles = st.fixed_dictionaries({key: front_values for key in FIELDS}).flatmap(
+    lambda front: st.tuples(st.just(front), texts, st.sampled_from(["utf-8", "gb18030"]))
+)
+
+
+def article_bytes(front: dict[str, str], body: str, codec: str) -> bytes:
+    lines = "".join(f"{key}: {value}\n" for key, value in front.items())
+    return f"---\n{lines}---\n{body}\n".encode(codec, "replace")
+
+
+def parse(data: bytes) -> None:
+    """Parse and clean; only ArticleError may escape."""
+    try:
+        article = parse_article(data, "p/a.txt", timezone=SHANGHAI, mtime=MTIME, now=NOW)
+    except ArticleError as exc:
+        assert exc.path == "p/a.txt" and exc.reason
+        return
+    for text in (article.title, article.author or "", article.summary or ""):
+        assert xml_safe(text) == text
+    assert article.title and article.published.tzinfo is not None
+    body = clean_body(article.body, base_url=article.link or "http://127.0.0.1:8080/")
+    assert xml_safe(body.html) == body.html and xml_safe(body.summary) == body.summary
+
+
+@PROFILE
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.tuples(st.binary(max_size=200), st.binary(max_size=200)).map(
+            lambda parts: b"---\ntitle: x\n" + parts[0] + b"\n---\n" + parts[1]
+        ),
+        st.binary(max_size=200).map(lambda data: b"\xef\xbb\xbf---\r\n" + data),
+    )
+)
+def test_arbitrary_bytes_are_an_article_or_an_article_error(data: bytes) -> None:
+    parse(data)
+
+
+@PROFILE
+@given(articles)
+def test_arbitrary_front_matter_and_body_never_crash(case: tuple[dict[str, str], str, str]) -> None:
+    parse(article_bytes(*case))
+
+
+@settings(PROFILE, max_examples=20)
+@given(cases=st.lists(articles, min_size=1, max_size=3))
+def test_a_build_of_arbitrary_articles_publishes_valid_feeds(
+    cases: list[tuple[dict[str, str], str, str]], atom_schema: Path
+) -> None:
+    with tempfile.TemporaryDirectory() as root:
+        site = make_site(Path(root), examples=False)
+        site.write(
+            "good.txt", article_bytes({"title": "正常", "date": "2022-03-15"}, "<p>x</p>", "utf-8")
+        )
+        for number, case in enumerate(cases):
+            site.write(f"case-{number}.txt", article_bytes(*case))
+        report = site.build()
+        assert report.articles_published >= 1
+        assert not [e for e in report.errors if "unexpected error" in e], report.errors
+        assert not [e for e in report.errors if e.startswith("feed ")], report.errors
+        tree = site.tree()
+        assert "feeds/all.atom" in tree
+        for path, data in tree.items():
+            if path.endswith(".atom"):
+                assert_valid_atom(data, atom_schema)
+                assert_parses_cleanly(data)
+            elif path.endswith(".rss"):
+                etree.fromstring(data)
+                assert_parses_cleanly(data)
+            elif path.endswith(".json"):
+                assert_valid_json_feed(data)
