@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feeds.errors import ArticleError, ConfigError
+from feeds.text import encodable
 
 # Editors and downloaders leave these beside the real file while it is being written.
 _TEMP_SUFFIXES = (
@@ -35,7 +36,7 @@ class SourceFile(NamedTuple):  # one per file at every scan: NamedTuples are che
     """One candidate article file, as found by a scan."""
 
     path: str  # absolute
-    source: str  # relative to the source dir, POSIX separators: the id and message name
+    source: str  # relative to the source dir, POSIX separators, undecodable bytes escaped
     size: int
     mtime_ns: int
 
@@ -108,7 +109,8 @@ def _walk(
                 _walk(root, entry.path, relative + "/", extensions, files, skipped)
             elif os.path.splitext(name)[1].lower() in extensions and entry.is_file():
                 stat = entry.stat()
-                files.append(SourceFile(entry.path, relative, stat.st_size, stat.st_mtime_ns))
+                source = encodable(relative)  # a name with bytes that are not UTF-8
+                files.append(SourceFile(entry.path, source, stat.st_size, stat.st_mtime_ns))
         except OSError as exc:
             skipped.append(f"{relative}: cannot read ({exc.strerror})")
 
@@ -136,7 +138,7 @@ def stat_sources(
                     continue
                 info = os.stat(path)
         except FileNotFoundError:
-            missing.append(relative)
+            missing.append(encodable(relative))
             continue
         except OSError as exc:
             skipped.append(f"{relative}: cannot read ({exc.strerror})")
@@ -144,9 +146,9 @@ def stat_sources(
         if stat.S_ISDIR(info.st_mode):
             return None
         if stat.S_ISREG(info.st_mode) and os.path.splitext(relative)[1].lower() in extensions:
-            files.append(SourceFile(path, relative, info.st_size, info.st_mtime_ns))
+            files.append(SourceFile(path, encodable(relative), info.st_size, info.st_mtime_ns))
         else:
-            missing.append(relative)  # renamed to a name that is not an article's
+            missing.append(encodable(relative))  # renamed to a name that is not an article's
     return Scan(tuple(files), tuple(skipped)), missing
 
 

@@ -20,6 +20,7 @@ FEED_FORMATS = ("atom", "rss", "json")
 _ID_NAMESPACE = uuid.UUID("6f1c3e52-2b7a-5d0e-9a4c-0f3b8d1e7a21")
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _SLUG_MAX = 60
+_LOOKS_DIGESTED = re.compile(r"-[0-9a-f]{6}$")  # a plain name must not pass for a digest slug
 
 
 def entry_id(article_id: str) -> str:
@@ -52,7 +53,8 @@ def _page_name(article_id: str) -> str:
     segments = article_id.split("/")
     if all(_SAFE_SEGMENT.fullmatch(s) and not s.endswith(".") for s in segments):
         return article_id
-    return f"{slugify(article_id)[:_SLUG_MAX] or 'article'}-{_digest(article_id, 10)}"
+    # "~" never appears in a plain name, so a digest name can never equal one.
+    return f"{slugify(article_id)[:_SLUG_MAX] or 'article'}~{_digest(article_id, 10)}"
 
 
 @lru_cache(maxsize=4096)  # transliteration is slow, and a build asks for every node
@@ -66,9 +68,12 @@ def category_slug(path: CategoryPath, *, with_digest: bool = False) -> str:
     """
     words = [slugify(name) for name in path]
     base = "--".join(w for w in words if w)[:_SLUG_MAX].strip("-")
-    if words == list(path) and base and len(base) < _SLUG_MAX and not with_digest:
+    plain = words == list(path) and base and len(base) < _SLUG_MAX and not with_digest
+    if plain and not _LOOKS_DIGESTED.search(base):
         return base
-    return f"{base or 'category'}-{_digest('/'.join(path), 6)}"
+    # "/" joins the names unless one contains it: ("x/", "y") and ("x", "/y") must differ.
+    key = "\x00".join(path) if any("/" in name for name in path) else "/".join(path)
+    return f"{base or 'category'}-{_digest(key, 6)}"
 
 
 def _digest(text: str, length: int) -> str:

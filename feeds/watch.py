@@ -36,6 +36,7 @@ from feeds.build import Builder, BuildReport
 from feeds.config import Config
 from feeds.errors import FeedsError
 from feeds.sources import SourceFile, is_ignored_name
+from feeds.text import encodable
 
 log = logging.getLogger("feeds")
 
@@ -137,12 +138,14 @@ class Watcher:
     def on_event(self, event: FileSystemEvent) -> None:
         """Note what an event says about a file and ask for a build soon."""
         paths = [event.src_path, getattr(event, "dest_path", "")]
-        sources = [self._source(p) for p in paths if p]
-        if not any(s is not None for s in sources):
+        relatives = [self._relative(p) for p in paths if p]
+        if not any(r is not None for r in relatives):
             return
-        src, dest = sources[0], sources[1] if len(sources) > 1 else None
+        # Hints are paths to stat; the open/closed state is kept by source name, which
+        # escapes bytes that are not UTF-8 (see feeds.sources).
+        src, dest = (encodable(r) if r else None for r in (*relatives, None)[:2])
         with self._lock:
-            self._hints.update(s for s in (src, dest) if s)
+            self._hints.update(r for r in relatives if r)
             if isinstance(event, FileModifiedEvent) and src:
                 # Written to: open until its writer closes it. (A bare "created" is no such
                 # sign: watchdog reports one for each file of a directory moved in.)
@@ -163,7 +166,7 @@ class Watcher:
                 self._closed.discard(src)
         self._poke()
 
-    def _source(self, path: str | bytes) -> str | None:
+    def _relative(self, path: str | bytes) -> str | None:
         text = os.fsdecode(path)
         if is_ignored_name(os.path.basename(text)):
             return None

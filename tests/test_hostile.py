@@ -354,12 +354,6 @@ def test_symlinks_out_of_the_source_dir_are_never_followed(tmp_path: Path) -> No
         assert "秘密".encode() not in data and b"root:" not in data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="feeds/catalogue.py stores the scanned source name in SQLite as is; a name with "
-    "bytes that are not UTF-8 (a lone surrogate after os.fsdecode) cannot be encoded",
-)
 def test_a_file_name_that_is_not_utf8_is_published_under_a_stable_id(tmp_path: Path) -> None:
     site = make_site(tmp_path, examples=False)
     name = os.fsdecode(b"bad-\xff-name.txt")

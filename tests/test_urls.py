@@ -60,5 +60,13 @@ def test_plain_ids_are_their_own_page_names(article_id, expected):
 )
 def test_unsafe_ids_become_flat_safe_page_names(article_id):
     path = article_path(article_id)
-    assert re.fullmatch(r"articles/[a-z0-9][a-z0-9-]*\.html", path), path
+    assert re.fullmatch(r"articles/[a-z0-9][a-z0-9-]*~[0-9a-f]{10}\.html", path), path
     assert article_path(article_id) == path
+
+
+def test_digest_names_never_equal_plain_names():
+    unsafe = "x y"
+    assert article_path(unsafe) != article_path(article_path(unsafe)[len("articles/") : -5])
+    assert category_slug(("x/", "y")) != category_slug(("x", "/y"))
+    digested = category_slug(("a/b",))
+    assert category_slug((digested,)) != digested
