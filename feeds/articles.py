@@ -179,7 +179,8 @@ def _url(value: object) -> str | None:
         url = "https:" + url
     # Whitespace and control characters have no place in a URL, and one that XML cannot
     # carry would make the whole feed fail to serialise.
-    if any(c.isspace() or not c.isprintable() for c in url) or xml_safe(url) != url:
+    # (isprintable() is False for every separator but the ASCII space.)
+    if not url.isprintable() or " " in url or xml_safe(url) != url:
         return None
     try:
         parts = urlsplit(url)

@@ -1,10 +1,14 @@
 """Body HTML -> safe, cruft-free HTML and a plain-text summary. Contains no I/O.
 
-Two stages, in this order: a BeautifulSoup pass that knows about the scraped pages
-(cruft selectors, the editor credit, URLs, empty shells), then nh3 as the allowlist
-sanitizer. nh3 re-parses what the first pass serialises and has the last word, so
-a parser disagreement between lxml and html5ever can only lose markup, never let
-any through.
+Two stages, in this order: one pass over an lxml tree that knows about the scraped
+pages (cruft selectors, the editor credit, URLs, empty shells), then nh3 as the
+allowlist sanitizer. nh3 re-parses what the first pass serialises and has the last
+word, so a parser disagreement between libxml2 and html5ever can only lose markup,
+never let any through.
+
+lxml.html rather than BeautifulSoup: BeautifulSoup runs on the same libxml2 parser
+here, but building its own tree of Python objects made it two thirds of a cold
+build's time (see README, "Where the time goes").
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape as html_escape
+from html import unescape as html_unescape
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-import soupsieve
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PageElement, PreformattedString, Tag
+from cssselect import ExpressionError, SelectorError
+from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from feeds.errors import ConfigError
 from feeds.model import CleanBody
@@ -74,6 +80,15 @@ _ALLOWED = frozenset(
     "del ins abbr cite q kbd samp var time ul ol li dl dt dd table caption colgroup col "
     "thead tbody tfoot tr td th figure figcaption a img span div video audio source".split()
 )
+# Comments and processing instructions stay in the tree so the walk can drop them where
+# they stand; recover=True (the default) makes libxml2 take any input, as browsers do.
+# huge_tree lifts libxml2's depth limit of 255, past which it drops the text; the walk
+# flattens anything deeper than _MAX_DEPTH itself.
+_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=False, no_network=True, huge_tree=True)
+
+_TOO_DEEP = etree.ErrorTypes.ERR_RESOURCE_LIMIT
+_TAG = re.compile(r"<[^>]*>")
+
 _SANITIZER = nh3.Cleaner(
     tags=set(_ALLOWED),
     clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
@@ -116,20 +131,19 @@ def clean_body(
     summary_length: int = 150,
 ) -> CleanBody:
     """Strip cruft and unsafe markup from a scraped body; derive its summary and editor."""
-    # The <body> start keeps lxml from moving a leading <style> or <meta> into a <head>.
+    # The <body> start keeps libxml2 from moving a leading <style> or <meta> into a <head>.
     html = _HOLLOW_START.sub(lambda m: f"{m.group()}</{m.group(1)}>", xml_safe(html))
-    soup = BeautifulSoup("<body>" + html, "lxml")
+    root = _parse(html)
     simple, matcher = _compile(tuple(remove))
     walker = _Walker(base_url, simple)
     if matcher is not None:
         # Selectors beyond tag/class/id may look at siblings, so they run on the
         # untouched tree, after the credit is read.
-        walker.editor = _take_editor(soup)
-        for tag in matcher.select(soup):
-            if not tag.decomposed:
-                tag.decompose()
-    walker.walk(soup, in_pre=False, depth=0)
-    out = _SANITIZER.clean(_fragment(soup).decode_contents())
+        walker.editor = _take_editor(root)
+        matched = matcher(root)
+        walker.doomed = {el for el in matched if isinstance(el, etree._Element)}  # type: ignore[union-attr]
+    walker.walk(root, in_pre=False, depth=0)
+    out = _SANITIZER.clean(_serialise(_fragment(root)))
     out = _IMG.sub(lambda m: m.group(0) if _HAS_SRC.search(m.group(1)) else "", out)
     # Misnested input (a <pre> inside a <p>) reparses into empty elements in html5ever.
     while (shorter := _EMPTY_SHELL.sub("", out)) != out:
@@ -141,14 +155,24 @@ def clean_body(
     )
 
 
+def _parse(html: str) -> etree._Element:
+    root = etree.fromstring("<body>" + html, _PARSER)
+    if any(e.type == _TOO_DEEP for e in _PARSER.error_log):
+        # Nested past even huge_tree's limit, libxml2 stops and drops the rest. Such a
+        # body is hostile or broken: keep its text, as the walk does past _MAX_DEPTH.
+        text = html_unescape(_TAG.sub(" ", html))
+        root = etree.fromstring(f"<body><p>{html_escape(text, quote=False)}</p>", _PARSER)
+    return root
+
+
 def selector_problems(remove: Sequence[str]) -> list[str]:
     """Describe every entry of `clean.remove` that is not a valid CSS selector."""
     problems = []
     for index, selector in enumerate(remove):
         try:
-            soupsieve.compile(selector)
-        except soupsieve.SelectorSyntaxError as exc:
-            reason = str(exc).splitlines()[0]
+            CSSSelector(selector)
+        except (SelectorError, ExpressionError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(
                 f"clean.remove[{index}]: {selector!r} is not a valid CSS selector ({reason});"
                 " correct it or delete the entry"
@@ -203,35 +227,35 @@ def _is_word(char: str) -> bool:
     return char.isalnum() and not _is_wide(char)
 
 
-def _editor_name(credit: Tag) -> str | None:
+def _editor_name(credit: etree._Element) -> str | None:
     """The name in an editor credit: "责任编辑：王蒙 " -> "王蒙"."""
     # A name is plain text: markup spelt with entities (&lt;b&gt;) is stripped like in a title.
-    name = plain_text(_EDITOR_PREFIX.sub("", credit.get_text().strip()))
+    name = plain_text(_EDITOR_PREFIX.sub("", _text_of(credit).strip()))
     return name or None
 
 
-def _take_editor(soup: BeautifulSoup) -> str | None:
+def _take_editor(root: etree._Element) -> str | None:
     """The editor's name from the first non-empty `p.article-editor` credit."""
-    for credit in soup.find_all("p", class_="article-editor"):
-        if name := _editor_name(credit):
+    for credit in root.iter("p"):
+        if _CREDIT.match(credit) and (name := _editor_name(credit)):
             return name
     return None
 
 
 @dataclass(frozen=True)
 class _Simple:
-    """A `tag.class#id` selector, matched inside the tree walk instead of by soupsieve."""
+    """A `tag.class#id` selector, matched inside the tree walk instead of by a selector engine."""
 
     name: str | None
     classes: frozenset[str]
     ids: frozenset[str]
 
-    def match(self, tag: Tag) -> bool:
-        """True when `tag` is what this selector names."""
+    def match(self, element: etree._Element) -> bool:
+        """True when `element` is what this selector names."""
         return (
-            (self.name is None or tag.name == self.name)
-            and (not self.ids or self.ids <= {tag.get("id")})
-            and self.classes.issubset(tag.get_attribute_list("class"))
+            (self.name is None or element.tag == self.name)
+            and (not self.ids or self.ids <= {element.get("id")})
+            and self.classes.issubset((element.get("class") or "").split())
         )
 
 
@@ -239,8 +263,8 @@ _CREDIT = _Simple(name="p", classes=frozenset({"article-editor"}), ids=frozenset
 
 
 @lru_cache(maxsize=16)
-def _compile(remove: tuple[str, ...]) -> tuple[tuple[_Simple, ...], soupsieve.SoupSieve | None]:
-    """Split the cruft selectors into the common simple ones and one soupsieve matcher for the rest.
+def _compile(remove: tuple[str, ...]) -> tuple[tuple[_Simple, ...], CSSSelector | None]:
+    """Split the cruft selectors into the common simple ones and one selector for the rest.
 
     Matching simple selectors during the walk saves a whole-tree pass per article.
     """
@@ -262,7 +286,7 @@ def _compile(remove: tuple[str, ...]) -> tuple[tuple[_Simple, ...], soupsieve.So
                 ids=frozenset(value for kind, value in parts if kind == "#"),
             )
         )
-    return tuple(simple), soupsieve.compile(", ".join(rest)) if rest else None
+    return tuple(simple), CSSSelector(", ".join(rest)) if rest else None
 
 
 def _absolute(url: str, base_url: str, schemes: frozenset[str]) -> str | None:
@@ -288,84 +312,71 @@ def _absolute(url: str, base_url: str, schemes: frozenset[str]) -> str | None:
     return resolved
 
 
-def _attr(tag: Tag, name: str) -> str | None:
-    """A single-valued attribute as a string."""
-    value = tag.get(name)
-    return value if isinstance(value, str) else None
-
-
 class _Walker:
     """One pass over the tree: drops unsafe elements, comments and empty shells, fixes
-    URLs, normalises inter-element whitespace, and collects the text for the summary."""
+    URLs, normalises inter-element whitespace, and collects the text for the summary.
+
+    libxml2 keeps text in `.text` (before an element's first child) and `.tail` (after
+    each child); the walk takes each piece of text as it comes, in document order, so the
+    summary reads in order and whitespace left between removed elements collapses.
+    """
 
     def __init__(self, base_url: str, remove: tuple[_Simple, ...]) -> None:
         self.base_url = base_url
         self.remove = remove
+        self.doomed: set[etree._Element] = set()  # matched by the selectors that are not simple
         self.parts: list[str] = []  # the text, with a newline wherever a block begins or ends
         self.editor: str | None = None
 
-    def walk(self, parent: Tag, *, in_pre: bool, depth: int) -> bool:
+    def walk(self, parent: etree._Element, *, in_pre: bool, depth: int) -> bool:
         """Clean the children of `parent`; True when something visible is left in it."""
-        visible = False
-        after_space = False  # the last kept child is inter-element whitespace
-        # Every removal passes the child's index: without it bs4 searches the parent's
-        # children for it, which makes a body of many thousand siblings quadratic.
-        index = 0
-        child = parent.contents[0] if parent.contents else None
+        state = _Text(in_pre)
+        pending = [parent.text] if parent.text else []
+        parent.text = None
+        last: etree._Element | None = None  # the last child kept
+        # Sibling links, never indexes: lxml finds a child by index by walking the list,
+        # which would make a body of many thousand siblings quadratic.
+        child = next(iter(parent), None)
         while child is not None:
-            if isinstance(child, Tag) and child.name in _HOLLOW and child.contents:
-                child.insert_after(*child.contents)
-            following = child.next_sibling
-            if isinstance(child, Tag):
-                kept = self._element(child, in_pre=in_pre, depth=depth)
-                if kept is None:
-                    _extract(parent, index, child)
-                    index -= 1
-                else:
-                    visible = visible or kept
-                    after_space = False
-            elif isinstance(child, PreformattedString):
-                _extract(parent, index, child)  # comments, CDATA, processing instructions, doctypes
-                index -= 1
-            elif isinstance(child, NavigableString):
-                text = str(child)
-                if in_pre or text.strip(_ASCII_SPACE):
-                    visible = visible or bool(text.strip())
-                    # Source line breaks are spaces; only elements make blocks.
-                    self.parts.append(text if in_pre else text.replace("\n", " "))
-                    after_space = False
-                elif after_space:
-                    _extract(parent, index, child)
-                    index -= 1
-                else:
-                    # Runs of blank lines left where cruft was add nothing to the output.
-                    _extract(parent, index, child)
-                    parent.insert(index, NavigableString("\n" if "\n" in text else " "))
-                    self.parts.append(" ")
-                    after_space = True
-            index += 1
+            if isinstance(child.tag, str) and child.tag in _HOLLOW and (child.text or len(child)):
+                _hoist(child)
+            following = child.getnext()
+            tail = child.tail
+            child.tail = None
+            state.flush(pending, parent, last, self.parts)
+            kept = self._element(child, in_pre=in_pre, depth=depth)
+            if kept is None:  # also comments and processing instructions
+                parent.remove(child)
+            else:
+                state.visible = state.visible or kept
+                state.after_space = False
+                last = child
+            pending = [tail] if tail else []
             child = following
-        return visible
+        state.flush(pending, parent, last, self.parts)
+        return state.visible
 
-    def _element(self, tag: Tag, *, in_pre: bool, depth: int) -> bool | None:
+    def _element(self, element: etree._Element, *, in_pre: bool, depth: int) -> bool | None:
         """Clean one element; None when it must be removed, else whether it is visible."""
-        name = tag.name
-        if name in _DROP:
+        name = element.tag
+        if not isinstance(name, str) or name in _DROP or element in self.doomed:
             return None
-        if self.editor is None and _CREDIT.match(tag):
-            self.editor = _editor_name(tag)
-        if any(selector.match(tag) for selector in self.remove):
+        if self.editor is None and _CREDIT.match(element):
+            self.editor = _editor_name(element)
+        if any(selector.match(element) for selector in self.remove):
             return None
-        if name in _MEDIA and not self._media(tag):
+        if name in _MEDIA and not self._media(element):
             return None
         if name == "a":
-            self._link(tag)
+            self._link(element)
+        if len(element.attrib) > 1:
+            _sort_attributes(element)
         if depth >= _MAX_DEPTH:
-            _flatten(tag)
+            _flatten(element)
         block = name in _BLOCKS
         if block:
             self.parts.append("\n")
-        visible = self.walk(tag, in_pre=in_pre or name == "pre", depth=depth + 1)
+        visible = self.walk(element, in_pre=in_pre or name == "pre", depth=depth + 1)
         if block:
             self.parts.append("\n")
         # An empty element nh3 would strip (<xss>) goes now, so that the whitespace around it
@@ -374,13 +385,13 @@ class _Walker:
             return None
         return visible or name in _CONTENT
 
-    def _media(self, tag: Tag) -> bool:
+    def _media(self, element: etree._Element) -> bool:
         """Make a media URL absolute; False when an image has no usable source."""
-        src = _attr(tag, "src")
+        src = element.get("src")
         url = _absolute(src, self.base_url, _WEB) if src is not None else None
-        if tag.name == "img" and url is None:
+        if element.tag == "img" and url is None:
             for key in _LAZY_SRC:
-                lazy = _attr(tag, key)
+                lazy = element.get(key)
                 url = _absolute(lazy, self.base_url, _WEB) if lazy is not None else None
                 if url is not None:
                     break
@@ -388,52 +399,120 @@ class _Walker:
                 return False
         if url is None:
             if src is not None:
-                del tag["src"]
+                del element.attrib["src"]
         else:
-            tag["src"] = url
-        if tag.name == "img":
+            element.set("src", xml_safe(url))
+        if element.tag == "img":
             # Set here as well as by nh3 so that attributes keep one order on re-cleaning.
-            tag["referrerpolicy"] = "no-referrer"
+            element.set("referrerpolicy", "no-referrer")
         return True
 
-    def _link(self, tag: Tag) -> None:
+    def _link(self, element: etree._Element) -> None:
         """Make a link absolute, or drop a link that points nowhere safe."""
-        href = _attr(tag, "href")
+        href = element.get("href")
         if href is None:
             return
         url = _absolute(href, self.base_url, _LINK)
         if url is None:
-            del tag["href"]
+            del element.attrib["href"]
         else:
-            tag["href"] = url
+            element.set("href", xml_safe(url))
 
 
-def _extract(parent: Tag, index: int, node: PageElement) -> None:
-    """Remove `node`, the child of `parent` at `index`, from the tree."""
-    if index < len(parent.contents) and parent.contents[index] is node:
-        node.extract(_self_index=index)
-    else:  # never expected; correctness first
-        node.extract()
+class _Text:
+    """How a walk treats the runs of text between elements, one level of the tree."""
+
+    def __init__(self, in_pre: bool) -> None:
+        self.in_pre = in_pre
+        self.visible = False
+        self.after_space = False  # the last thing kept is inter-element whitespace
+
+    def flush(
+        self,
+        pieces: list[str],
+        parent: etree._Element,
+        last: etree._Element | None,
+        parts: list[str],
+    ) -> None:
+        """Place these pieces of text after `last` (or first in `parent`), normalised."""
+        kept = []
+        for piece in pieces:
+            # Character references (&#1;) decode to what XML cannot carry: drop it here.
+            text = xml_safe(piece)
+            if self.in_pre or text.strip(_ASCII_SPACE):
+                self.visible = self.visible or bool(text.strip())
+                # Source line breaks are spaces; only elements make blocks.
+                parts.append(text if self.in_pre else text.replace("\n", " "))
+                kept.append(text)
+                self.after_space = False
+            elif not self.after_space:
+                # Runs of blank lines left where cruft was add nothing to the output.
+                kept.append("\n" if "\n" in text else " ")
+                parts.append(" ")
+                self.after_space = True
+        if not kept:
+            return
+        joined = "".join(kept)
+        if last is None:
+            parent.text = (parent.text or "") + joined
+        else:
+            last.tail = (last.tail or "") + joined
 
 
-def _flatten(tag: Tag) -> None:
-    """Replace what is inside `tag` by its text (bs4 walks descendants without recursion)."""
-    text = tag.get_text()
-    tag.clear()
-    if text:
-        tag.append(NavigableString(text))
+def _hoist(element: etree._Element) -> None:
+    """Move what libxml2 nested inside a void element (see _HOLLOW) out, after it."""
+    inner, tail = element.text, element.tail
+    element.text = None
+    children = list(element)
+    for child in reversed(children):
+        element.addnext(child)  # a child moves with its tail
+    if children:
+        children[-1].tail = (children[-1].tail or "") + (tail or "")
+        element.tail = inner
+    else:
+        element.tail = (inner or "") + (tail or "")
 
 
-def _fragment(soup: BeautifulSoup) -> Tag:
+def _sort_attributes(element: etree._Element) -> None:
+    """One attribute order whatever the source's, so that output never depends on it."""
+    items = sorted(element.attrib.items())
+    if [name for name, _ in items] != list(element.attrib.keys()):
+        element.attrib.clear()
+        for name, value in items:
+            element.set(name, xml_safe(str(value)))
+
+
+def _flatten(element: etree._Element) -> None:
+    """Replace what is inside `element` by its text."""
+    text = _text_of(element)
+    for child in list(element):
+        element.remove(child)
+    element.text = xml_safe(str(text)) or None
+
+
+def _text_of(element: etree._Element) -> str:
+    """All the text inside `element`, without its tail."""
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+
+
+def _fragment(root: etree._Element) -> etree._Element:
     """The element whose contents are the cleaned fragment: the parser's body, or a div that
-    holds the whole fragment (its attributes are stripped, so it means nothing).
+    holds the whole fragment (its attributes are stripped, so it means nothing)."""
+    body = root.find("body")
+    node = body if body is not None else root
+    while (
+        len(node) == 1
+        and node[0].tag == "div"
+        and not (node.text or "").strip()
+        and not (node[0].tail or "").strip()
+    ):
+        node = node[0]
+    return node
 
-    Serialising its contents, rather than unwrapping the wrappers, keeps a body of many
-    siblings linear: bs4's unwrap moves children one by one, searching for each.
-    """
-    node: Tag = soup.body if soup.body is not None else soup
-    while True:
-        nodes = [n for n in node.contents if isinstance(n, Tag) or n.get_text().strip()]
-        if len(nodes) != 1 or not isinstance(nodes[0], Tag) or nodes[0].name != "div":
-            return node
-        node = nodes[0]
+
+def _serialise(node: etree._Element) -> str:
+    """The HTML of what is inside `node`."""
+    text = html_escape(node.text, quote=False) if node.text else ""
+    return text + "".join(
+        etree.tostring(child, method="html", encoding="unicode") for child in node
+    )

@@ -23,6 +23,7 @@ MAX_FRONT_MATTER = 64 * 1024
 # dropped as XML-illegal anyway, so they are removed instead of failing the article.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _YAML_CORE = "tag:yaml.org,2002:"
+_MAY_HIDE = re.compile("[&*!]")
 _SAFE_TAGS = {None, "!"} | {
     _YAML_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 }
@@ -115,9 +116,11 @@ def _load_toml(front: str, first: int, source: str) -> FrontMatter:
 def _load_yaml(front: str, first: int, source: str) -> FrontMatter:
     try:
         # A first pass over the events sees anchors and tags before anything is built, so an
-        # alias bomb is refused in linear time and no tag ever reaches a constructor.
-        for event in yaml.parse(front, Loader=_Loader):
-            _check_event(event, first, source)
+        # alias bomb is refused in linear time and no tag ever reaches a constructor. Text
+        # without '&', '*' and '!' can hold no anchor, alias or tag: it needs no such pass.
+        if _MAY_HIDE.search(front):
+            for event in yaml.parse(front, Loader=_Loader):
+                _check_event(event, first, source)
         loader = _Loader(front)
         try:
             node = loader.get_single_node()

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import soupsieve
 import yaml
+from cssselect import ExpressionError, SelectorError
+from lxml.cssselect import CSSSelector
 
 from feeds.model import CategoryPath
 from feeds.text import plain_text
@@ -206,9 +207,9 @@ def _category_feeds(value: object) -> bool:
 def _selector(value: object) -> str:
     selector = _text(value)
     try:
-        soupsieve.compile(selector)
-    except soupsieve.SelectorSyntaxError as exc:
-        reason = str(exc).splitlines()[0]
+        CSSSelector(selector)  # the engine the cleaner uses
+    except (SelectorError, ExpressionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise Invalid(
             f"must be a CSS selector; {selector!r} is not one ({reason}); fix or remove it"
         ) from None

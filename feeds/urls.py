@@ -23,6 +23,7 @@ _SLUG_MAX = 60
 _LOOKS_DIGESTED = re.compile(r"-[0-9a-f]{6}$")  # a plain name must not pass for a digest slug
 
 
+@lru_cache(maxsize=1024)  # asked for once per format of an entry
 def entry_id(article_id: str) -> str:
     """The Atom id / RSS guid / JSON Feed id of an article."""
     return uuid.uuid5(_ID_NAMESPACE, "article:" + article_id).urn

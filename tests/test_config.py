@@ -303,8 +303,8 @@ ERRORS = [
     ),
     (
         "clean:\n  remove:\n    - .ok\n    - 'div['\n",
-        "clean.remove[1]: must be a CSS selector; 'div[' is not one (Malformed attribute "
-        "selector at position 3); fix or remove it (config/feeds.yaml:4)",
+        "clean.remove[1]: must be a CSS selector; 'div[' is not one (Expected ident or '*', "
+        "got <EOF at 4>); fix or remove it (config/feeds.yaml:4)",
     ),
     (
         "clean:\n  summary_length: 1.5\n",
