@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from html import escape as html_escape
 from html import unescape as html_unescape
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from cssselect import ExpressionError, SelectorError
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
-from feeds.errors import ConfigError
 from feeds.model import CleanBody
-from feeds.text import plain_text, strip_markup, xml_safe
+from feeds.selectors import SimpleSelector, compile_selectors
+from feeds.summary import summarise
+from feeds.text import plain_text, xml_safe
 
 DEFAULT_REMOVE: tuple[str, ...] = (
     ".appendQr_wrap",
@@ -114,13 +111,7 @@ _IMG = re.compile(r"<img\b([^>]*)>")
 _HAS_SRC = re.compile(r'\ssrc="')
 _EMPTY_SHELL = re.compile(rf"<({'|'.join(sorted(_SHELLS))})>[ \t\r\n]*</\1>")
 
-_SIMPLE = re.compile(r"([a-zA-Z][\w-]*)?((?:[.#][\w-]+)*)")
 _EDITOR_PREFIX = re.compile(r"^(?:责任编辑|编辑)\s*[:：]\s*")
-_ORIGINAL_TITLE = "原标题"
-# A closing quote or bracket right after a sentence end belongs to that sentence.
-_CLOSERS = "”’」』）)\"'"
-_WIDE_SENTENCE_END = "。！？；"
-_ASCII_SENTENCE_END = "!?."
 
 
 def clean_body(
@@ -134,7 +125,7 @@ def clean_body(
     # The <body> start keeps libxml2 from moving a leading <style> or <meta> into a <head>.
     html = _HOLLOW_START.sub(lambda m: f"{m.group()}</{m.group(1)}>", xml_safe(html))
     root = _parse(html)
-    simple, matcher = _compile(tuple(remove))
+    simple, matcher = compile_selectors(tuple(remove))
     walker = _Walker(base_url, simple)
     if matcher is not None:
         # Selectors beyond tag/class/id may look at siblings, so they run on the
@@ -165,66 +156,7 @@ def _parse(html: str) -> etree._Element:
     return root
 
 
-def selector_problems(remove: Sequence[str]) -> list[str]:
-    """Describe every entry of `clean.remove` that is not a valid CSS selector."""
-    problems = []
-    for index, selector in enumerate(remove):
-        try:
-            CSSSelector(selector)
-        except (SelectorError, ExpressionError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            problems.append(
-                f"clean.remove[{index}]: {selector!r} is not a valid CSS selector ({reason});"
-                " correct it or delete the entry"
-            )
-    return problems
-
-
-def summarise(text: str, length: int) -> str:
-    """Cut block-separated plain text to about `length` characters, skipping the 原标题 line."""
-    # Text that reads as markup (from entities such as &lt;script&gt; in the body) is dropped:
-    # RSS readers render <description> as HTML, so a summary must not form a tag there.
-    blocks = [" ".join(line.split()) for line in strip_markup(text).split("\n")]
-    joined = ""
-    for block in blocks:
-        if not block or block.startswith(_ORIGINAL_TITLE):
-            continue
-        if joined and not (_is_wide(joined[-1]) and _is_wide(block[0])):
-            joined += " "
-        joined += block
-    if len(joined) <= length:
-        return joined
-    return _cut(joined, length) + "…"
-
-
-def _cut(text: str, length: int) -> str:
-    """The longest good prefix of `text` no longer than `length`."""
-    window = text[:length]
-    # A sentence end in the first half would throw away too much of the text.
-    for end in range(length - 1, length // 2 - 1, -1):
-        char = window[end]
-        if char in _WIDE_SENTENCE_END or (
-            char in _ASCII_SENTENCE_END and (end + 1 == len(text) or text[end + 1].isspace())
-        ):
-            stop = end + 1
-            while stop < length and window[stop] in _CLOSERS:
-                stop += 1
-            return window[:stop]
-    if _is_word(text[length - 1]) and _is_word(text[length]):
-        space = window.rfind(" ")
-        if space > 0:
-            return window[:space].rstrip()
-    return window.rstrip()
-
-
-def _is_wide(char: str) -> bool:
-    """CJK ideographs, kana, hangul and full-width forms: written without spaces between."""
-    return char >= "\u2e80"
-
-
-def _is_word(char: str) -> bool:
-    """A character of a space-separated word (Latin letters, digits)."""
-    return char.isalnum() and not _is_wide(char)
+_CREDIT = SimpleSelector(name="p", classes=frozenset({"article-editor"}), ids=frozenset())
 
 
 def _editor_name(credit: etree._Element) -> str | None:
@@ -240,53 +172,6 @@ def _take_editor(root: etree._Element) -> str | None:
         if _CREDIT.match(credit) and (name := _editor_name(credit)):
             return name
     return None
-
-
-@dataclass(frozen=True)
-class _Simple:
-    """A `tag.class#id` selector, matched inside the tree walk instead of by a selector engine."""
-
-    name: str | None
-    classes: frozenset[str]
-    ids: frozenset[str]
-
-    def match(self, element: etree._Element) -> bool:
-        """True when `element` is what this selector names."""
-        return (
-            (self.name is None or element.tag == self.name)
-            and (not self.ids or self.ids <= {element.get("id")})
-            and self.classes.issubset((element.get("class") or "").split())
-        )
-
-
-_CREDIT = _Simple(name="p", classes=frozenset({"article-editor"}), ids=frozenset())
-
-
-@lru_cache(maxsize=16)
-def _compile(remove: tuple[str, ...]) -> tuple[tuple[_Simple, ...], CSSSelector | None]:
-    """Split the cruft selectors into the common simple ones and one selector for the rest.
-
-    Matching simple selectors during the walk saves a whole-tree pass per article.
-    """
-    problems = selector_problems(remove)
-    if problems:
-        raise ConfigError(problems)
-    simple: list[_Simple] = []
-    rest: list[str] = []
-    for selector in remove:
-        found = _SIMPLE.fullmatch(selector.strip())
-        if found is None:
-            rest.append(selector)
-            continue
-        parts = re.findall(r"([.#])([\w-]+)", found.group(2) or "")
-        simple.append(
-            _Simple(
-                name=found.group(1).lower() if found.group(1) else None,
-                classes=frozenset(value for kind, value in parts if kind == "."),
-                ids=frozenset(value for kind, value in parts if kind == "#"),
-            )
-        )
-    return tuple(simple), CSSSelector(", ".join(rest)) if rest else None
 
 
 def _absolute(url: str, base_url: str, schemes: frozenset[str]) -> str | None:
@@ -321,7 +206,7 @@ class _Walker:
     summary reads in order and whitespace left between removed elements collapses.
     """
 
-    def __init__(self, base_url: str, remove: tuple[_Simple, ...]) -> None:
+    def __init__(self, base_url: str, remove: tuple[SimpleSelector, ...]) -> None:
         self.base_url = base_url
         self.remove = remove
         self.doomed: set[etree._Element] = set()  # matched by the selectors that are not simple

@@ -16,10 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
-from cssselect import ExpressionError, SelectorError
-from lxml.cssselect import CSSSelector
 
 from feeds.model import CategoryPath
+from feeds.selectors import why_invalid
 from feeds.text import plain_text
 
 
@@ -206,13 +205,11 @@ def _category_feeds(value: object) -> bool:
 
 def _selector(value: object) -> str:
     selector = _text(value)
-    try:
-        CSSSelector(selector)  # the engine the cleaner uses
-    except (SelectorError, ExpressionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = why_invalid(selector)
+    if reason is not None:
         raise Invalid(
             f"must be a CSS selector; {selector!r} is not one ({reason}); fix or remove it"
-        ) from None
+        )
     return selector
 
 

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -58,16 +59,8 @@ def _measure(corpus: Path, site: Path, size: int) -> None:
     (site / "feeds.yaml").write_text(
         CONFIG.replace("dir: articles", f"dir: {corpus.resolve()}"), encoding="utf-8"
     )
-    began = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "feeds.bench.cold", "--child", str(site / "feeds.yaml")],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    wall = time.perf_counter() - began
-    result = json.loads(out.strip().splitlines()[-1])
+    wall, result = _build_in_child(site)
+    restart_wall, restart = _build_in_child(site)
     busy = result["main_cpu"] + sum(result["work"].values())
     rss = max(result["main_peak_rss"], result["worker_peak_rss"]) / 2**20
     print(f"{size:,} articles")
@@ -81,12 +74,29 @@ def _measure(corpus: Path, site: Path, size: int) -> None:
         f"{result['main_peak_rss'] / 2**20:.0f} MB, largest worker "
         f"{result['worker_peak_rss'] / 2**20:.0f} MB)"
     )
+    print(
+        f"  restart, nothing changed                  {restart['seconds']:7.2f} s of work "
+        f"({restart['read']} files read; {restart_wall:.2f} s for the whole process)"
+    )
     print("  time per stage, summed over processes:")
     for stage, seconds in result["work"].items():
         print(f"    {stage:<14} {seconds:7.2f} s  ({seconds / floor:.2f}x the floor)")
     for phase, seconds in result["timings"].items():
         print(f"    main: {phase:<28} {seconds:7.2f} s wall")
     print()
+
+
+def _build_in_child(site: Path) -> tuple[float, dict[str, Any]]:
+    began = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "feeds.bench.cold", "--child", str(site / "feeds.yaml")],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return time.perf_counter() - began, result
 
 
 def _floor(corpus: Path) -> float:
@@ -104,7 +114,10 @@ def _child(config_path: Path) -> None:
     from feeds.build import build
     from feeds.config import load_config
 
-    report = build(load_config(config_path, base_dir=config_path.parent))
+    config = load_config(config_path, base_dir=config_path.parent)
+    began = time.perf_counter()
+    report = build(config)
+    seconds = time.perf_counter() - began
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         json.dumps(
@@ -115,6 +128,7 @@ def _child(config_path: Path) -> None:
                 "timings": report.timings,
                 "work": report.work,
                 "read": report.files_read,
+                "seconds": seconds,
             }
         )
     )
