@@ -49,33 +49,43 @@ class FrontMatter:
 
 def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
     """Text -> (fence, front matter, its first line, body, body line)."""
-    lines = text.split("\n")
-    start = 0
-    while start < len(lines) and not lines[start].strip():
-        start += 1
-    fence = lines[start].strip() if start < len(lines) else ""
+    # Only the lines up to the closing fence are looked at one by one: a body is long.
+    start = len(text) - len(text.lstrip())
+    start = text.rfind("\n", 0, start) + 1  # the start of the first non-blank line
+    skipped = text.count("\n", 0, start)
+    end_of_line = text.find("\n", start)
+    fence = (text[start:] if end_of_line < 0 else text[start:end_of_line]).strip()
     if fence not in ("---", "+++"):
         raise ArticleError(source, f"no front matter: {_FENCE_HELP}", 1)
+    lines_seen = 0
     size = 0
-    for end in range(start + 1, len(lines)):
-        if lines[end].rstrip() == fence:
+    position = end_of_line + 1 if end_of_line >= 0 else len(text)
+    front_start = position
+    while True:
+        if position >= len(text):
+            raise ArticleError(
+                source,
+                f"front matter opened with '{fence}' is never closed: "
+                f"add a line with only '{fence}' after the last key",
+                skipped + 1,
+            )
+        next_line = text.find("\n", position)
+        line = text[position:] if next_line < 0 else text[position:next_line]
+        if line.rstrip() == fence:
             break
-        size += len(lines[end].encode("utf-8", "replace")) + 1
+        size += len(line.encode("utf-8", "replace")) + 1
         if size > MAX_FRONT_MATTER:
             raise ArticleError(
                 source,
                 "front matter is larger than 64 KB: move long text into the body",
-                start + 1,
+                skipped + 1,
             )
-    else:
-        raise ArticleError(
-            source,
-            f"front matter opened with '{fence}' is never closed: "
-            f"add a line with only '{fence}' after the last key",
-            start + 1,
-        )
-    front = "\n".join(lines[start + 1 : end])
-    return fence, front, start + 2, "\n".join(lines[end + 1 :]), end + 2
+        lines_seen += 1
+        position = len(text) if next_line < 0 else next_line + 1
+    front = text[front_start:position].removesuffix("\n") if lines_seen else ""
+    body_start = len(text) if next_line < 0 else next_line + 1
+    first = skipped + 2
+    return fence, front, first, text[body_start:], first + lines_seen + 1
 
 
 def parse_front_matter(text: str, source: str) -> FrontMatter:
