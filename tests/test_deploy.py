@@ -126,6 +126,9 @@ def test_nginx_answers_conditional_requests_and_hides_state(nginx):
     assert since.status == 304
     for hidden in ("/.feeds-manifest.json", "/.feeds/status.json"):
         assert server.request(hidden).status == 404
-    page = server.request("/articles/000_d56c9c7e6769d062.html")
+    page = server.request(
+        "/articles/000_d56c9c7e6769d062.html", headers={"Accept-Encoding": "gzip"}
+    )
+    assert page.headers["content-encoding"] == "gzip"  # compressed on the fly: no twin
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"

@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         report = build(config)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
-        print(f"cold build:             {wall:6.2f} s wall, {cpu:.2f} s CPU ({stages})")
+        print(
+            f"cold build:             {wall:6.2f} s wall, {cpu:.2f} s CPU in this process, "
+            f"the rest in worker processes ({stages})"
+        )
 
         began = time.perf_counter()
         out = subprocess.run(
