@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -18,9 +19,18 @@ from datetime import UTC, datetime
 from feeds import __version__
 from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, Summary, set_aside
 from feeds.config import Config
+from feeds.errors import PublishError
 from feeds.ingest import Ingested, Progress, Settled, ingest
+from feeds.lock import BuildNote, Interrupted
 from feeds.pages import feed_links, render_article_page, render_index, render_opml
-from feeds.publish import Document, publish_changes, read_manifest
+from feeds.publish import (
+    HALF_WAY,
+    Document,
+    check_writable,
+    publish_changes,
+    read_manifest,
+    tidy_interrupted,
+)
 from feeds.render import EPOCH, render_documents
 from feeds.select import Selection, feed_specs, select_feeds
 from feeds.status import MAX_LISTED, BuildStatus, utc_now_iso, write_status
@@ -29,6 +39,11 @@ from feeds.urls import FEED_FORMATS, article_path, feed_path
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
 SITE_FILES = ("index.html", "opml.xml", "robots.txt")
+# SQLite result codes that say the disk or the permissions failed, not the database file:
+# FULL, IOERR, READONLY, CANTOPEN, PERM. The catalogue is fine; the build cannot go on.
+_SQLITE_ENVIRONMENT = {13, 10, 8, 14, 3}
+
+log = logging.getLogger("feeds")
 
 
 @dataclass(frozen=True)
@@ -124,18 +139,62 @@ class Builder:
         only: Collection[str] | None = None,
     ) -> BuildReport:
         """One build. `only`: the source paths events named (a full scan when None)."""
+        if not self.write:
+            return self._attempt(progress, settled, only)
+        config = self.config
+        # Fail before anything is replaced when the tree cannot be written at all.
+        for directory in (config.output.dir, config.state.dir):
+            check_writable(directory)
+        for directory in (config.output.dir / "articles", config.output.dir / "feeds"):
+            if directory.is_dir():
+                check_writable(directory)
+        note = BuildNote(config.state.dir)
+        interrupted = note.begin()
+        try:
+            if interrupted is not None:
+                self._tidy(interrupted)
+                note.tidied()
+            report = self._attempt(progress, settled, only)
+        except BaseException:
+            note.close()  # the note stays: the next build tidies up after this one
+            raise
+        note.finish()
+        return report
+
+    def _attempt(
+        self, progress: Progress | None, settled: Settled | None, only: Collection[str] | None
+    ) -> BuildReport:
         try:
             return self._build(progress, settled, only)
         except sqlite3.DatabaseError as exc:
             self.close()
             if self.path is None:
                 raise
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_ENVIRONMENT:
+                raise PublishError(
+                    f"{self.path}: cannot write the catalogue ({exc}): check that "
+                    f"{self.path.parent} is writable and the disk has space; {HALF_WAY}"
+                ) from exc
             # The catalogue is only a cache of what the files say: rebuild it from them.
             set_aside(self.path, exc)
             return self._build(progress, settled, None)
         except BaseException:
             self.close()  # uncommitted changes are gone: the mirror must go with them
             raise
+
+    def _tidy(self, interrupted: Interrupted) -> None:
+        """Clean up after a build that was killed: its temp files and unlisted pages.
+        (Its worker processes left with it: see feeds.ingest.)"""
+        output, state = self.config.output.dir, self.config.state.dir
+        dirs = [output] if state.is_relative_to(output) else [output, state]
+        removed, adopted = tidy_interrupted(output, dirs, interrupted.since_ns)
+        log.warning(
+            "an earlier build did not finish (pid %s): %d temp files removed, "
+            "%d files it wrote listed, to update or remove",
+            ", ".join(str(pid) for pid in interrupted.builders) or "unknown",
+            removed,
+            adopted,
+        )
 
     def close(self) -> None:
         """Close the catalogue (it is reopened by the next build)."""
@@ -228,20 +287,21 @@ def _publish(
     # Pages of articles read just now were written by the readers; but where two files
     # claim one id, both wrote its page, and the winner's must be the one that stays.
     contested = {summary.id for summary, _ in duplicates}
-    page_sources = [
-        s.source
+    page_summaries = [
+        s
         for s in summaries
         if (rewrite_pages or s.source in changed)
         and (s.page not in ingested.pages or s.id in contested)
     ]
-    pages = _pages(config, catalogue, page_sources)
+    pages = _pages(config, catalogue, [s.source for s in page_summaries])
     current = {s.page for s in summaries} | set(SITE_FILES)
     current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
     removals = (manifest or set()) - current
     # Pages first: a feed never links to a page that is not there yet.
     writes = _chain(pages, documents.items())
     if write:
-        result = publish_changes(config.output.dir, writes, removals, ingested.pages)
+        upcoming = [s.page for s in page_summaries] + list(documents)
+        result = publish_changes(config.output.dir, writes, removals, ingested.pages, upcoming)
         written, unchanged, removed = result.written, result.unchanged, result.removed
         catalogue.set_feed_signatures(signatures)
         for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):

@@ -116,7 +116,12 @@ def watch_command(config_path: Path) -> None:
 def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
     config = _load(config_path)
     lock = BuilderLock(config.output.dir)
-    if write and not lock.acquire():
+    try:
+        busy = write and not lock.acquire()
+    except FeedsError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    if busy:
         click.secho(
             f"error: {lock.busy_message()}: it keeps the tree up to date", fg="red", err=True
         )

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import resource
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -268,10 +270,33 @@ _worker: tuple[Config, Path | None] | None = None
 def _start_worker(config: Config, pages_dir: Path | None) -> None:
     global _worker
     _worker = (config, pages_dir)
+    # A worker waits for work on a pipe that its own process also holds open, so it would
+    # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
+    # pages long after the next build began. It leaves with its builder instead: at once
+    # when idle, else as soon as the file in hand is written whole (never a temp file).
+    builder = multiprocessing.parent_process()
+    if builder is not None:
+        threading.Thread(target=_exit_with, args=(builder.sentinel,), daemon=True).start()
+
+
+_builder_gone = threading.Event()
+_in_batch = threading.Lock()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    _builder_gone.set()
+    with _in_batch:
+        os._exit(1)
 
 
 def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> tuple[list[Outcome], int]:
     assert _worker is not None, "the pool initializer sets the configuration"
     config, pages_dir = _worker
-    outcomes = [read_file(file, config, digest, pages_dir) for file, digest in batch]
+    outcomes = []
+    with _in_batch:
+        for file, digest in batch:
+            if _builder_gone.is_set():
+                break
+            outcomes.append(read_file(file, config, digest, pages_dir))
     return outcomes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

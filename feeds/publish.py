@@ -17,6 +17,7 @@ import gzip
 import itertools
 import json
 import os
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +25,10 @@ from pathlib import Path, PurePosixPath
 from feeds.errors import PublishError
 
 MANIFEST = ".feeds-manifest.json"
+# What a PublishError says about the tree: a write can fail before anything changed, or
+# part-way, when some documents are already new versions (each one whole).
+UNCHANGED = "nothing was changed"
+HALF_WAY = "every published file is still whole, and the next build completes the update"
 COMPRESSIBLE = (".atom", ".rss", ".json", ".html", ".xml", ".txt")
 
 
@@ -53,7 +58,8 @@ def publish(
     that failed this time stays published.
     """
     previous = read_manifest(output_dir) or set()
-    return publish_changes(output_dir, files.items(), previous - set(files) - set(keep))
+    removals = previous - set(files) - set(keep)
+    return publish_changes(output_dir, files.items(), removals, upcoming=files)
 
 
 def publish_changes(
@@ -61,14 +67,22 @@ def publish_changes(
     writes: Iterable[tuple[str, Document]],
     removals: Iterable[str],
     written_elsewhere: Iterable[str] = (),
+    upcoming: Iterable[str] = (),
 ) -> PublishResult:
     """Write these documents (skipping unchanged bytes), remove these paths, update the manifest.
 
     `writes` may be a generator: documents are written as they come, so a build need not
     hold them all in memory. `written_elsewhere`: paths other processes already wrote with
-    `write_if_changed`, to list in the manifest.
+    `write_if_changed`, to list in the manifest. `upcoming`: the paths `writes` will give.
     """
     listed = read_manifest(output_dir) or set()
+    # The web app serves only listed paths. A build killed after writing a feed but before
+    # the final manifest would leave the feed linking pages that are not served yet, so
+    # every path is listed before it is written (a listed path not there yet is a 404).
+    announced = listed | set(written_elsewhere) | set(upcoming)
+    if announced != listed:
+        write_atomic(output_dir / MANIFEST, _manifest_bytes(announced))
+        listed = announced
     written: list[str] = []
     unchanged: list[str] = []
     for relative, document in writes:
@@ -76,7 +90,6 @@ def publish_changes(
             relative
         )
         listed.add(relative)
-    listed.update(written_elsewhere)
     stale = sorted(set(removals) - set(written) - set(unchanged))
     for relative in stale:
         _remove(output_dir, relative)
@@ -129,12 +142,8 @@ def _touch(target: Path, modified: float) -> None:
 
 def write_atomic(target: Path, data: bytes, modified: float | None = None) -> None:
     """Replace `target` with `data` in one step, or raise PublishError and leave it untouched."""
-    # A temp name of our own (pid and a counter) rather than mkstemp's: a cold build
-    # writes one file per article, and mkstemp's random names, retries and chmod cost
-    # more than the write. O_EXCL still refuses to reuse a name left by a crash.
-    temp = f"{target.parent}/.{target.name}.{os.getpid()}.{next(_serial)}.tmp"
     try:
-        fd = _create(target.parent, temp)
+        fd, temp = _create(target.parent, target.name)
     except OSError as exc:
         raise _publish_error(target, exc) from exc
     try:
@@ -150,26 +159,52 @@ def write_atomic(target: Path, data: bytes, modified: float | None = None) -> No
         raise _publish_error(target, exc) from exc
 
 
+def check_writable(directory: Path) -> None:
+    """Raise PublishError now, before anything is replaced, if `directory` cannot take a new
+    file (read-only, full disk), rather than fail half-way through a build."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, temp = _create(directory, ".feeds-probe")
+        try:
+            os.write(fd, b"probe\n")
+        finally:
+            os.close(fd)
+            os.unlink(temp)
+    except OSError as exc:
+        raise _publish_error(directory, exc, UNCHANGED) from exc
+
+
 _serial = itertools.count()
 _made_dirs: set[Path] = set()  # directories known to exist, so each is made once
+TEMP_NAME = re.compile(r"\..+\.(\d+)\.\d+\.tmp")  # the names _create gives
 
 
-def _create(directory: Path, temp: str) -> int:
+def _create(directory: Path, name: str) -> tuple[int, str]:
+    """A new temp file beside `name`: its descriptor and path."""
+    # A temp name of our own (pid and a counter) rather than mkstemp's: a cold build
+    # writes one file per article, and mkstemp's random names, retries and chmod cost
+    # more than the write. O_EXCL refuses a name a killed process left; the next build
+    # removes those, but until then (a reused pid) another counter value is tried.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     if directory not in _made_dirs:
         directory.mkdir(parents=True, exist_ok=True)
         _made_dirs.add(directory)
-    try:
-        return os.open(temp, flags, 0o644)
-    except FileNotFoundError:  # the directory was removed since: make it again
-        directory.mkdir(parents=True, exist_ok=True)
-        return os.open(temp, flags, 0o644)
+    for attempt in range(100):
+        temp = f"{directory}/.{name}.{os.getpid()}.{next(_serial)}.tmp"
+        try:
+            return os.open(temp, flags, 0o644), temp
+        except FileNotFoundError:  # the directory was removed since: make it again
+            directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            if attempt == 99:
+                raise
+    return os.open(temp, flags, 0o644), temp
 
 
-def _publish_error(target: Path, exc: OSError) -> PublishError:
+def _publish_error(target: Path, exc: OSError, outcome: str = HALF_WAY) -> PublishError:
     return PublishError(
         f"{target}: cannot write ({exc.strerror or exc}): check that the output dir is writable "
-        "and the disk has space; the files published before are unchanged"
+        f"and the disk has space; {outcome}"
     )
 
 
@@ -201,6 +236,48 @@ def read_manifest(output_dir: Path) -> set[str] | None:
 
 def _manifest_bytes(paths: Collection[str]) -> bytes:
     return (json.dumps(sorted(paths), ensure_ascii=False, indent=0) + "\n").encode("utf-8")
+
+
+def tidy_interrupted(output_dir: Path, dirs: Iterable[Path], since_ns: int) -> tuple[int, int]:
+    """After a build that was killed: remove the temp files dead processes left in `dirs`,
+    and list in the manifest the pages and feeds written since `since_ns` that it never
+    listed, so that the next build removes those no longer published. Returns the counts.
+    """
+    removed = 0
+    for directory in dirs:
+        for parent, _, names in os.walk(directory):
+            for name in names:
+                match = TEMP_NAME.fullmatch(name)
+                if match and not _alive(int(match.group(1))):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(parent, name))
+                        removed += 1
+    listed = read_manifest(output_dir) or set()
+    found = set()
+    for top in ("articles", "feeds"):  # only where the publisher writes: never a user's file
+        for parent, _, names in os.walk(output_dir / top):
+            for name in names:
+                path = Path(parent, name)
+                with contextlib.suppress(OSError):
+                    if name.startswith(".") or path.stat().st_ctime_ns < since_ns:
+                        continue
+                    relative = path.relative_to(output_dir).as_posix()
+                    found.add(relative.removesuffix(".gz"))  # a twin goes with its document
+    if found - listed:
+        write_atomic(output_dir / MANIFEST, _manifest_bytes(listed | found))
+    return removed, len(found - listed)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes nothing before the tidying is done
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(output_dir: Path, relative: str) -> None:

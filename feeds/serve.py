@@ -31,7 +31,8 @@ class BuilderBusy(FeedsError):
 
 
 def start_builder(config: Config, lock: BuilderLock) -> Watcher | None:
-    """Take the builder lock and start building; None when another process holds it."""
+    """Take the builder lock and start building; None when another process holds it.
+    Raises FeedsError when the output dir cannot hold the lock (e.g. it is read-only)."""
     if not lock.acquire():
         return None
     watcher = Watcher(config)
@@ -42,9 +43,13 @@ def start_builder(config: Config, lock: BuilderLock) -> Watcher | None:
 def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
     """Build and watch (unless another process does), serve until SIGINT or SIGTERM."""
     lock = BuilderLock(config.output.dir)
-    watcher = start_builder(config, lock)
-    if watcher is None:
-        log.warning("%s; this process only serves", lock.busy_message())
+    try:
+        watcher = start_builder(config, lock)
+        if watcher is None:
+            log.warning("%s; this process only serves", lock.busy_message())
+    except FeedsError as exc:  # e.g. a read-only output dir: what is there is still served
+        watcher = None
+        log.error("%s; this process only serves", exc)
     server = make_server(create_app(config), host, port, threads)
     # A single listening socket (the only kind created here) knows the port it got.
     bound = getattr(server, "effective_port", port)
@@ -90,9 +95,13 @@ def wsgi_app() -> Flask:
     configure_logging()
     config = load_config(Path(os.environ.get("FEEDS_CONFIG", "config/feeds.yaml")))
     lock = BuilderLock(config.output.dir)
-    watcher = start_builder(config, lock)
+    try:
+        watcher = start_builder(config, lock)
+        message = lock.busy_message()
+    except FeedsError as exc:  # e.g. a read-only output dir: what is there is still served
+        watcher, message = None, str(exc)
     if watcher is None:
-        log.info("worker %d: %s; this worker only serves", os.getpid(), lock.busy_message())
+        log.info("worker %d: %s; this worker only serves", os.getpid(), message)
     else:
         log.info("worker %d builds and watches %s", os.getpid(), config.source.dir)
     app = create_app(config)
