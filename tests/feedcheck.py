@@ -39,3 +39,19 @@ def assert_valid_json_feed(data: bytes) -> dict:
         assert isinstance(item["id"], str) and item["id"]
         assert "content_html" in item or "content_text" in item
     return document
+
+
+def assert_documents_valid(tree: dict[str, bytes], schema: Path) -> None:
+    """Every document of a published tree is valid for its kind."""
+    for path, data in tree.items():
+        if path.endswith(".atom"):
+            assert_valid_atom(data, schema)
+            assert_parses_cleanly(data)
+        elif path.endswith(".rss"):
+            assert_parses_cleanly(data)
+        elif path.endswith(".json"):
+            assert_valid_json_feed(data)
+        elif path.endswith(".xml"):
+            etree.fromstring(data)
+        else:
+            data.decode("utf-8")
