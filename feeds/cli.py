@@ -32,6 +32,14 @@ config_option = click.option(
     show_default=True,
     help="Configuration file (or set FEEDS_CONFIG).",
 )
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="FEEDS_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Log lines as text, or as one JSON object each (or set FEEDS_LOG_FORMAT).",
+)
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Also list warnings (clamped dates, skipped files...)."
 )
@@ -83,12 +91,14 @@ def check_command(config_path: Path, verbose: bool) -> None:
     type=click.IntRange(1, 256),
     help="Worker threads of the HTTP server.",
 )
-def serve_command(config_path: Path, host: str, port: int, threads: int) -> None:
+@log_format_option
+def serve_command(config_path: Path, host: str, port: int, threads: int, log_format: str) -> None:
     """Build, then serve the feeds over HTTP and rebuild on the schedule."""
     config = _load(config_path)
-    from feeds.serve import configure_logging, serve  # imported only when serving
+    from feeds.logs import configure_logging
+    from feeds.serve import serve  # imported only when serving
 
-    configure_logging()
+    configure_logging(log_format)
     try:
         serve(config, host, port, threads)
     except OSError as exc:  # e.g. the port is taken
@@ -100,12 +110,14 @@ def serve_command(config_path: Path, host: str, port: int, threads: int) -> None
 
 @main.command("watch")
 @config_option
-def watch_command(config_path: Path) -> None:
+@log_format_option
+def watch_command(config_path: Path, log_format: str) -> None:
     """Build, then rebuild whenever articles change; no web server (for static hosting)."""
     config = _load(config_path)
-    from feeds.serve import configure_logging, watch
+    from feeds.logs import configure_logging
+    from feeds.serve import watch
 
-    configure_logging()
+    configure_logging(log_format)
     try:
         watch(config)
     except FeedsError as exc:

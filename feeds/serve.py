@@ -19,6 +19,7 @@ from flask import Flask
 from feeds.config import Config, load_config
 from feeds.errors import FeedsError
 from feeds.lock import BuilderLock
+from feeds.logs import configure_logging as configure_logging  # also feeds.serve's
 from feeds.watch import Watcher
 from feeds.web import create_app
 from feeds.wsgi import make_server
@@ -50,12 +51,13 @@ def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
     except FeedsError as exc:  # e.g. a read-only output dir: what is there is still served
         watcher = None
         log.error("%s; this process only serves", exc)
-    server = make_server(create_app(config), host, port, threads)
+    app = create_app(config, builds=None if watcher is None else watcher.metrics)
+    server = make_server(app, host, port, threads)
     # A single listening socket (the only kind created here) knows the port it got.
     bound = getattr(server, "effective_port", port)
-    log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
-    _raise_on_sigterm()
+    _raise_on_sigterm()  # before the line that says it is up: a SIGTERM after it is clean
     try:
+        log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
         server.run()  # returns when interrupted: waitress closes its sockets itself
     except KeyboardInterrupt:
         pass
@@ -73,9 +75,9 @@ def watch(config: Config) -> None:
     watcher = start_builder(config, lock)
     if watcher is None:
         raise BuilderBusy(lock.busy_message())
-    log.info("watching %s, publishing to %s", config.source.dir, config.output.dir)
     _raise_on_sigterm()
     try:
+        log.info("watching %s, publishing to %s", config.source.dir, config.output.dir)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -88,11 +90,12 @@ def watch(config: Config) -> None:
 def wsgi_app() -> Flask:
     """The app for another WSGI server, e.g. `gunicorn -w 4 'feeds.serve:wsgi_app()'`.
 
-    Reads FEEDS_CONFIG (default config/feeds.yaml). Every worker process serves; the one
-    that takes the builder lock also builds and watches, so the schedule runs once
-    however many workers there are, and moves to another worker if that one dies.
+    Reads FEEDS_CONFIG (default config/feeds.yaml) and FEEDS_LOG_FORMAT (text or json).
+    Every worker process serves; the one that takes the builder lock also builds and
+    watches, so the schedule runs once however many workers there are, and moves to
+    another worker if that one dies.
     """
-    configure_logging()
+    configure_logging(os.environ.get("FEEDS_LOG_FORMAT") or "text")
     config = load_config(Path(os.environ.get("FEEDS_CONFIG", "config/feeds.yaml")))
     lock = BuilderLock(config.output.dir)
     try:
@@ -104,20 +107,9 @@ def wsgi_app() -> Flask:
         log.info("worker %d: %s; this worker only serves", os.getpid(), message)
     else:
         log.info("worker %d builds and watches %s", os.getpid(), config.source.dir)
-    app = create_app(config)
+    app = create_app(config, builds=None if watcher is None else watcher.metrics)
     app.extensions["feeds.builder"] = (lock, watcher)  # kept alive with the app
     return app
-
-
-def configure_logging() -> None:
-    """Log INFO and up to stderr, one line each, unless the host program set logging up."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    # APScheduler logs every job run at INFO; feeds logs each build itself.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _raise_on_sigterm() -> None:

@@ -35,6 +35,7 @@ from watchdog.observers import Observer
 from feeds.build import Builder, BuildReport
 from feeds.config import Config
 from feeds.errors import FeedsError
+from feeds.metrics import BuildMetrics
 from feeds.sources import SourceFile, is_ignored_name
 from feeds.text import encodable
 
@@ -52,6 +53,7 @@ class Watcher:
         self.config = config
         self.root = config.source.dir.resolve()
         self.last_report: BuildReport | None = None
+        self.metrics = BuildMetrics()  # for /metrics, in the process that serves too
         self._lock = threading.Lock()  # guards the fields below
         self._open: dict[str, float] = {}  # written to, not yet closed: source -> last event
         self._closed: set[str] = set()  # closed by their writer since their last write
@@ -103,6 +105,7 @@ class Watcher:
             if full:
                 self._last_full_scan = now
         report = None
+        started = time.perf_counter()
         try:
             report = self.builder.build(settled=self.settled, only=None if full else hints)
         except FeedsError as exc:
@@ -113,6 +116,7 @@ class Watcher:
             with self._lock:
                 self._building = False
                 again = self._again
+        self.metrics.record(report, time.perf_counter() - started)
         if report is not None:
             self.last_report = report
             log_report(report)
@@ -228,7 +232,19 @@ class _Handler(FileSystemEventHandler):
 
 
 def log_report(report: BuildReport) -> None:
-    """One line per build, then one per problem."""
+    """One line per build, then one per problem. The counts also go with the line as
+    fields, for the JSON log format (see feeds.logs)."""
+    fields = {
+        "articles": report.articles_found,
+        "failed": report.articles_failed,
+        "read": report.files_read,
+        "feeds": report.feeds,
+        "changed": report.feeds_changed,
+        "written": report.files_written,
+        "removed": report.files_removed,
+        "errors": len(report.errors),
+        "seconds": round(report.seconds, 3),
+    }
     log.info(
         "build: %d articles (%d failed), %d read, %d feeds (%d changed), "
         "%d files written, %d removed, %.2fs",
@@ -240,6 +256,7 @@ def log_report(report: BuildReport) -> None:
         report.files_written,
         report.files_removed,
         report.seconds,
+        extra={"fields": fields},
     )
     for error in report.errors:
         log.warning("%s", error)

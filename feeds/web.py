@@ -2,8 +2,8 @@
 
 Published files are answered by a small WSGI layer in front of Flask: feed readers poll
 every few minutes, for years, so the common path (a cached document or a 304) does as
-little work per request as possible. Everything else (/healthz, 404, 405) is Flask's.
-No side effects at import; creating the app reads nothing from disk.
+little work per request as possible. Everything else (/healthz, /metrics, 404, 405) is
+Flask's. No side effects at import; creating the app reads nothing from disk.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from feeds.conditional import evaluate
 from feeds.config import Config
+from feeds.metrics import BuildMetrics, RequestCounts, create_registry
 from feeds.resources import PublishedTree, Representation, Resource
 from feeds.status import read_status
 
@@ -28,12 +30,17 @@ _GZIP_REFUSED = re.compile(r"(?:^|,)\s*gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)",
 _GZIP_OR_ANY = re.compile(r"(?:^|,)\s*(?:gzip|x-gzip|\*)\s*(?:;|,|$)", re.I)
 
 
-def create_app(config: Config) -> Flask:
-    """The web app for one configuration: published files, /healthz, and errors as text."""
+def create_app(config: Config, *, builds: BuildMetrics | None = None) -> Flask:
+    """The web app for one configuration: published files, /healthz, /metrics, and errors
+    as text. `builds`: the metrics of the builds this process runs (None when it only serves).
+    """
     app = Flask(__name__)
     app.config["FEEDS"] = config
     max_age = max(1, int(config.schedule.interval))
     tree = PublishedTree(config.output.dir, max_age=max_age)
+    requests = RequestCounts()
+    registry = create_registry(requests, builds, config.state.dir)
+    app.extensions["feeds.metrics"] = registry
 
     def healthz() -> tuple[Response, int]:
         status = read_status(config.state.dir)
@@ -50,6 +57,15 @@ def create_app(config: Config) -> Flask:
         "/healthz", "healthz", healthz, methods=["GET"], provide_automatic_options=False
     )
 
+    def metrics() -> Response:
+        response = Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.add_url_rule(
+        "/metrics", "metrics", metrics, methods=["GET"], provide_automatic_options=False
+    )
+
     @app.errorhandler(HTTPException)
     def plain_error(error: HTTPException) -> Response:
         response = Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
@@ -57,23 +73,30 @@ def create_app(config: Config) -> Flask:
             response.headers["Allow"] = ALLOWED
         return response
 
-    app.wsgi_app = PublishedFiles(tree, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = PublishedFiles(tree, app.wsgi_app, requests)  # type: ignore[method-assign]
     return app
 
 
 class PublishedFiles:
-    """WSGI layer answering requests for published files; passes everything else on."""
+    """WSGI layer answering requests for published files; passes everything else on.
+    Counts every response by status code, its own and the fallback's."""
 
-    def __init__(self, tree: PublishedTree, fallback: WSGIApp) -> None:
+    def __init__(
+        self, tree: PublishedTree, fallback: WSGIApp, requests: RequestCounts | None = None
+    ) -> None:
         self.tree = tree
         self.fallback = fallback
+        self.requests = requests or RequestCounts()
+        self._counts = self.requests.published  # bound once: the hot path skips a lookup
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         resource = self._resource(environ.get("PATH_INFO", ""))
         if resource is None:
-            return self.fallback(environ, start_response)
+            return self._fall_back(environ, start_response)
+        counts = self._counts
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
+            counts[405] += 1
             start_response(
                 "405 Method Not Allowed",
                 [("Allow", ALLOWED), ("Content-Type", "text/plain"), ("Content-Length", "23")],
@@ -90,13 +113,28 @@ class PublishedFiles:
             if_unmodified_since=environ.get("HTTP_IF_UNMODIFIED_SINCE"),
         )
         if status == 304:
+            counts[304] += 1
             start_response("304 Not Modified", _not_modified_headers(representation))
             return []
         if status == 412:
+            counts[412] += 1
             start_response("412 Precondition Failed", [("Content-Length", "0")])
             return []
+        counts[200] += 1
         start_response("200 OK", list(representation.headers))
         return [] if method == "HEAD" else [representation.body]
+
+    def _fall_back(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        counts = self.requests.app
+
+        def counting_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            code = int(status[:3])
+            counts[code] = counts.get(code, 0) + 1
+            return start_response(status, headers, exc_info)
+
+        return self.fallback(environ, counting_start_response)
 
     def _resource(self, path_info: str) -> Resource | None:
         try:
