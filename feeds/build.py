@@ -12,17 +12,24 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from feeds import __version__
 from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, Summary, set_aside
-from feeds.config import Config
+from feeds.config import Config, FeedSpec
 from feeds.errors import PublishError
 from feeds.ingest import Ingested, Progress, Settled, ingest
 from feeds.lock import BuildNote, Interrupted
-from feeds.pages import feed_links, render_article_page, render_index, render_opml
+from feeds.pages import (
+    Headline,
+    feed_links,
+    render_article_page,
+    render_index,
+    render_opml,
+    render_stylesheet,
+)
 from feeds.publish import (
     HALF_WAY,
     Document,
@@ -31,14 +38,15 @@ from feeds.publish import (
     read_manifest,
     tidy_interrupted,
 )
-from feeds.render import EPOCH, render_documents
+from feeds.render import EPOCH, FORMAT, STYLESHEET, Fragments, entry_url, render_documents
 from feeds.select import Selection, feed_specs, select_feeds
 from feeds.status import MAX_LISTED, BuildStatus, utc_now_iso, write_status
 from feeds.urls import FEED_FORMATS, article_path, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
-SITE_FILES = ("index.html", "opml.xml", "robots.txt")
+SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
+HEADLINES = 5  # the newest entries the index lists under each feed
 # SQLite result codes that say the disk or the permissions failed, not the database file:
 # FULL, IOERR, READONLY, CANTOPEN, PERM. The catalogue is fine; the build cannot go on.
 _SQLITE_ENVIRONMENT = {13, 10, 8, 14, 3}
@@ -97,6 +105,7 @@ def rules_signature(config: Config) -> str:
     """Everything that shapes a parsed and cleaned article: when it changes, all is re-read."""
     return _digest(
         __version__,
+        FORMAT,
         SCHEMA_VERSION,
         config.source.timezone.key,
         config.source.max_bytes,
@@ -243,9 +252,14 @@ def _publish(
     manifest = read_manifest(config.output.dir) if write else None
     full = catalogue.fresh or manifest is None
     render_sig = _digest(
-        __version__, config.site, config.feeds, config.category_feeds, config.schedule.interval
+        __version__,
+        FORMAT,
+        config.site,
+        config.feeds,
+        config.category_feeds,
+        config.schedule.interval,
     )
-    pages_sig = _digest(__version__, config.site, config.source.timezone.key)
+    pages_sig = _digest(__version__, FORMAT, config.site, config.source.timezone.key)
     previous = catalogue.feed_signatures()
     if not (full or changed) and catalogue.get("render") == render_sig:
         # Nothing changed since the last build: nothing to render or write.
@@ -256,7 +270,9 @@ def _publish(
     errors += [error for _, error in duplicates]
     newest = datetime.fromtimestamp(max((s.updated for s in summaries), default=0.0), UTC)
     ttl_minutes = max(1, round(config.schedule.interval / 60))
-    selections = select_feeds(feed_specs(config, summaries), summaries)
+    selections = select_feeds(
+        feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
+    )
     signatures: dict[str, str] = {}
     to_render: list[Selection[Summary]] = []
     for selection in selections:
@@ -270,15 +286,27 @@ def _publish(
     fragments = catalogue.fragments({e.source for s in to_render for e in s.entries})
     for selection in to_render:
         serialised = [fragments[e.source] for e in selection.entries]
+        if selection.spec.max_bytes:
+            serialised, formats = _within(config, selection.spec, serialised, ttl_minutes, newest)
+        else:
+            formats = render_documents(config.site, selection.spec, serialised, ttl_minutes, newest)
         modified = max((e.updated for e in serialised), default=newest.timestamp())
-        formats = render_documents(config.site, selection.spec, serialised, ttl_minutes, newest)
         for fmt, data in formats.items():
             documents[feed_path(selection.spec.slug, fmt)] = Document(data, modified)
     links = feed_links(config.site, selections)
-    index_sig = _digest(render_sig, links, newest)
+    latest = {s.spec.slug: s.entries[:HEADLINES] for s in selections}
+    # The newest entries' versions stand for their titles: reading those is left for when
+    # the index is rendered.
+    listed = {slug: [(e.id, e.digest) for e in entries] for slug, entries in latest.items()}
+    index_sig = _digest(render_sig, links, newest, config.source.timezone.key, listed)
     if full or catalogue.get("index") != index_sig:
-        documents["index.html"] = Document(render_index(config.site, links), newest.timestamp())
-        documents["opml.xml"] = Document(render_opml(config.site, links), newest.timestamp())
+        links = feed_links(config.site, selections, _headlines(config, catalogue, latest))
+        for path, data in (
+            ("index.html", render_index(config.site, links)),
+            ("opml.xml", render_opml(config.site, links)),
+            (STYLESHEET, render_stylesheet(config.site)),
+        ):
+            documents[path] = Document(data, newest.timestamp())
     if full:
         documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
     clock.lap("select, render")
@@ -323,6 +351,34 @@ def _publish(
     )
 
 
+def _within(
+    config: Config,
+    spec: FeedSpec,
+    entries: list[Fragments],
+    ttl_minutes: int,
+    newest: datetime,
+) -> tuple[list[Fragments], dict[str, bytes]]:
+    """The newest entries whose documents all fit in `spec.max_bytes`, and the documents."""
+
+    def render(count: int) -> dict[str, bytes]:
+        return render_documents(config.site, spec, entries[:count], ttl_minutes, newest)
+
+    def fits(documents: dict[str, bytes]) -> bool:
+        return max(len(data) for data in documents.values()) <= spec.max_bytes
+
+    documents = render(len(entries))
+    if fits(documents):
+        return entries, documents
+    low, high = 0, len(entries)  # render(low) fits (or low is 0); render(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(render(middle)):
+            low = middle
+        else:
+            high = middle
+    return entries[:low], render(low)
+
+
 def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[tuple[Summary, str]]]:
     """One article per id: the first file by path keeps it; the others are errors."""
     owner: dict[str, str] = {}
@@ -340,6 +396,35 @@ def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[tuple[Summar
         if owner[s.id] != s.source
     ]
     return winners, losers
+
+
+def _headlines(
+    config: Config, catalogue: Catalogue, latest: Mapping[str, Sequence[Summary]]
+) -> dict[str, list[Headline]]:
+    """The index's lines for these entries, by feed. Each title and link is kept in the
+    catalogue with its article's digest, so a new article costs one read, not one per line."""
+    wanted = {e.source: e for entries in latest.values() for e in entries}
+    kept = json.loads(catalogue.get("headlines") or "{}")
+    known = {
+        source: (title, url)
+        for source, (digest, title, url) in kept.items()
+        if source in wanted and wanted[source].digest == digest
+    }
+    missing = {wanted[source].id: source for source in wanted if source not in known}
+    for article in catalogue.articles(missing.values()):
+        known[missing[article.id]] = (article.title, entry_url(config.site, article))
+    kept = {source: [wanted[source].digest, *known[source]] for source in wanted}
+    catalogue.put("headlines", json.dumps(kept, ensure_ascii=False, sort_keys=True))
+    zone = config.source.timezone
+    return {
+        slug: [
+            Headline(
+                *known[e.source], datetime.fromtimestamp(e.published, zone).strftime("%Y-%m-%d")
+            )
+            for e in entries
+        ]
+        for slug, entries in latest.items()
+    }
 
 
 def _pages(

@@ -19,11 +19,12 @@ from typing import Any, NamedTuple
 
 from feeds.model import Article, CategoryPath
 from feeds.render import Fragments, fill
+from feeds.select import html_text
 from feeds.urls import article_path
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS articles (
     updated REAL NOT NULL,
     categories TEXT NOT NULL,
     page TEXT NOT NULL,
+    author TEXT,
+    title TEXT NOT NULL,
     digest TEXT NOT NULL,
     data TEXT NOT NULL,
     content TEXT NOT NULL,
@@ -75,6 +78,8 @@ class Summary(NamedTuple):
     categories: tuple[CategoryPath, ...]
     digest: str  # changes whenever anything published from the article changes
     page: str  # its permalink page, relative to the output dir
+    author: str | None  # for feeds that filter on it
+    title: str
 
 
 class Entry(NamedTuple):
@@ -98,6 +103,8 @@ def encode(source: str, article: Article, template: Fragments) -> Entry:
         article.categories,
         _digest(data + "\n" + article.content),
         article_path(article.id),
+        article.author,
+        article.title,
     )
     return Entry(summary, data, article.content, template)
 
@@ -113,6 +120,7 @@ class Catalogue:
         self._known: dict[str, Known] | None = None
         self._summaries: dict[str, Summary] | None = None
         self._ordered: list[Summary] | None = None
+        self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
 
     @classmethod
     def open(cls, path: Path | None, rules: str) -> Catalogue:
@@ -175,11 +183,13 @@ class Catalogue:
         self._record_source(source, stat, digest, None, warnings)
         summary, fragments = entry.summary, entry.template
         self._db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *summary[:4],
                 _SEP.join(_PATH_SEP.join(path) for path in summary.categories),
                 summary.page,
+                summary.author,
+                summary.title,
                 summary.digest,
                 entry.data,
                 entry.content,
@@ -240,14 +250,15 @@ class Catalogue:
 
     def _load_summaries(self) -> Iterator[Summary]:
         rows = self._db.execute(
-            "SELECT source, id, published, updated, categories, digest, page FROM articles"
+            "SELECT source, id, published, updated, categories, digest, page, author, title"
+            " FROM articles"
         )
         parsed: dict[str, tuple[CategoryPath, ...]] = {}  # most articles share their paths
-        for source, id_, published, updated, categories, digest, page in rows:
+        for source, id_, published, updated, categories, digest, page, author, title in rows:
             paths = parsed.get(categories)
             if paths is None:
                 paths = parsed[categories] = _paths(categories)
-            yield Summary(source, id_, published, updated, paths, digest, page)
+            yield Summary(source, id_, published, updated, paths, digest, page, author, title)
 
     def articles(self, sources: Iterable[str]) -> Iterator[Article]:
         """The full articles of these sources (in no particular order)."""
@@ -273,6 +284,20 @@ class Catalogue:
             for source, content, *template in self._db.execute(query, chunk):
                 found[source] = fill(Fragments(*template), content)
         return found
+
+    def body_text(self, source: str) -> str:
+        """An article's body as text, for keyword filters (kept until the article changes)."""
+        summary = self._summaries.get(source) if self._summaries is not None else None
+        key = (source, summary.digest if summary is not None else "")
+        text = self._texts.get(key)
+        if text is None:
+            row = self._db.execute(
+                "SELECT content FROM articles WHERE source = ?", (source,)
+            ).fetchone()
+            if len(self._texts) >= 4096:  # bounded: a build of the whole archive would not fit
+                self._texts.clear()
+            text = self._texts[key] = html_text(row[0]) if row is not None else ""
+        return text
 
     def problems(self) -> tuple[list[str], list[str]]:
         """The current errors and warnings of every source, in source order."""

@@ -111,6 +111,16 @@ class FeedSpec:
     categories: tuple[CategoryPath, ...]  # path prefixes; () means every article
     exclude: tuple[CategoryPath, ...]
     limit: int
+    authors: tuple[str, ...] = ()  # () means any author
+    exclude_authors: tuple[str, ...] = ()
+    match: str = ""  # a regular expression on the title or body text; "" means no filter
+    exclude_match: str = ""
+    max_bytes: int = 0  # cap on each document of the feed; 0 means none
+
+    @property
+    def filters_text(self) -> bool:
+        """Whether choosing entries needs the articles' text."""
+        return bool(self.match or self.exclude_match)
 
 
 @dataclass(frozen=True)

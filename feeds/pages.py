@@ -1,8 +1,9 @@
-"""The HTML and OPML around the feeds: permalink pages, the index, the OPML list. Pure."""
+"""The HTML, XSL and OPML around the feeds: permalink pages, the index, the stylesheet that
+shows a feed in a browser, the OPML list. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -24,6 +25,15 @@ _TEMPLATES = Environment(
 
 
 @dataclass(frozen=True)
+class Headline:
+    """One of a feed's newest entries, as the index lists it."""
+
+    title: str
+    url: str
+    date: str  # the day it was published, in the source time zone
+
+
+@dataclass(frozen=True)
 class FeedLinks:
     """What the index and the OPML list say about one feed."""
 
@@ -33,10 +43,15 @@ class FeedLinks:
     atom: str
     rss: str
     json: str
+    newest: tuple[Headline, ...] = ()
 
 
-def feed_links(site: SiteConfig, feeds: Sequence[Selection[Any]]) -> list[FeedLinks]:
-    """The public URLs of every feed, in publishing order."""
+def feed_links(
+    site: SiteConfig,
+    feeds: Sequence[Selection[Any]],
+    newest: Mapping[str, Sequence[Headline]] | None = None,
+) -> list[FeedLinks]:
+    """The public URLs of every feed, in publishing order, with its newest entries by slug."""
     return [
         FeedLinks(
             slug=f.spec.slug,
@@ -45,6 +60,7 @@ def feed_links(site: SiteConfig, feeds: Sequence[Selection[Any]]) -> list[FeedLi
             atom=absolute(site.base_url, feed_path(f.spec.slug, "atom")),
             rss=absolute(site.base_url, feed_path(f.spec.slug, "rss")),
             json=absolute(site.base_url, feed_path(f.spec.slug, "json")),
+            newest=tuple((newest or {}).get(f.spec.slug, ())),
         )
         for f in feeds
     ]
@@ -68,6 +84,15 @@ def render_index(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:
         site=site, feeds=links, opml=absolute(site.base_url, "opml.xml")
     )
     return html.encode("utf-8")
+
+
+def render_stylesheet(site: SiteConfig) -> bytes:
+    """The XSLT stylesheet every Atom and RSS document names: a browser that opens a feed
+    shows it as a page that says what a feed is and how to subscribe. Readers ignore it."""
+    xsl = _TEMPLATES.get_template("feed.xsl").render(
+        site=site, home=site.base_url, opml=absolute(site.base_url, "opml.xml")
+    )
+    return xsl.encode("utf-8")
 
 
 def render_opml(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:

@@ -29,6 +29,11 @@ from feeds.text import xml_safe
 from feeds.urls import absolute, article_path, entry_id, feed_id, feed_path
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Raised whenever a change to this module, the pages or their templates changes the bytes
+# published from the same input: stored entries and published files are then redone.
+FORMAT = "2"
+# Where the XSLT stylesheet that Atom and RSS documents name is published.
+STYLESHEET = "feed.xsl"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _RSS_NAMESPACES = (
     'xmlns:atom="http://www.w3.org/2005/Atom" '
@@ -128,11 +133,20 @@ def _a(text: str) -> str:
     return html.escape(xml_safe(text), quote=True)
 
 
+def _prolog(site: SiteConfig) -> str:
+    # A browser that opens a feed shows it through the stylesheet as a page that explains
+    # subscribing; feed readers skip processing instructions.
+    href = _a(absolute(site.base_url, STYLESHEET))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'
+    )
+
+
 def _atom(
     site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], updated: datetime
 ) -> bytes:
-    head = (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
+    head = _prolog(site) + (
         f'<feed xmlns="{ATOM_NS}" xmlns:media="http://search.yahoo.com/mrss/"'
         f' xml:lang="{_a(site.language)}">\n'
         f"  <id>{feed_id(spec.slug)}</id>\n"
@@ -183,8 +197,7 @@ def _rss(
     updated: datetime,
     ttl_minutes: int,
 ) -> bytes:
-    head = (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
+    head = _prolog(site) + (
         f'<rss version="2.0" {_RSS_NAMESPACES}>\n'
         "  <channel>\n"
         f"    <title>{_t(spec.title)}</title>\n"

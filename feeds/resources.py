@@ -28,6 +28,7 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".xml": "text/x-opml; charset=utf-8",  # opml.xml is the only .xml the publisher writes
     ".txt": "text/plain; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",  # feed.xsl, which browsers fetch to show a feed as a page
 }
 # Article pages carry third-party HTML: even sanitised, it gets no script, no plugins,
 # no forms, and images load without a Referer (Sina refuses hotlinks that send one).

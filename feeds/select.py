@@ -7,9 +7,12 @@ or the catalogue's body-less summaries when only the choice of entries is needed
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from html import unescape
 from typing import Generic, Protocol, TypeVar
 
 from feeds.config import Config, FeedSpec
@@ -27,6 +30,10 @@ class Placed(Protocol):
     def id(self) -> str: ...
     @property
     def categories(self) -> tuple[CategoryPath, ...]: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
 
 
 class Dated(Protocol):
@@ -108,14 +115,19 @@ def _nodes(categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
 
 def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
     """The entries of one feed: matching articles, newest first, at most `spec.limit`."""
-    return select_feeds([spec], newest_first(articles))[0]
+    return select_feeds([spec], newest_first(articles), lambda a: html_text(a.content))[0]
 
 
-def select_feeds(specs: Sequence[FeedSpec], ordered: Sequence[E]) -> list[Selection[E]]:
+def select_feeds(
+    specs: Sequence[FeedSpec],
+    ordered: Sequence[E],
+    text_of: Callable[[E], str] | None = None,
+) -> list[Selection[E]]:
     """The entries of every feed, from articles given newest first, with one index.
 
     An archive has tens of thousands of articles and a feed shows fifty: each feed walks
-    its nodes' lists, already newest first, and stops at its limit.
+    its nodes' lists, already newest first, and stops at its limit. `text_of` gives an
+    article's body text, for feeds that filter on it (asked only for the candidates).
     """
     under: dict[CategoryPath, list[int]] = {}  # node -> positions in `ordered`, ascending
     nodes_of: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}  # few distinct values
@@ -137,10 +149,43 @@ def select_feeds(specs: Sequence[FeedSpec], ordered: Sequence[E]) -> list[Select
         for position in candidates:
             if len(chosen) == spec.limit:
                 break
-            if position not in excluded:
+            if position not in excluded and _passes(spec, ordered[position], text_of):
                 chosen.append(ordered[position])
         selections.append(Selection(spec, tuple(chosen)))
     return selections
+
+
+def _passes(spec: FeedSpec, article: E, text_of: Callable[[E], str] | None) -> bool:
+    """The author and keyword filters of a feed."""
+    if spec.authors and article.author not in spec.authors:
+        return False
+    if spec.exclude_authors and article.author in spec.exclude_authors:
+        return False
+    if not spec.filters_text:
+        return True
+    if text_of is None:
+        raise ValueError(f"feed {spec.slug!r} filters on article text, but none was given")
+
+    def found(pattern: str) -> bool:
+        regex = _regex(pattern)
+        return bool(regex.search(article.title) or regex.search(text_of(article)))
+
+    if spec.match and not found(spec.match):
+        return False
+    return not (spec.exclude_match and found(spec.exclude_match))
+
+
+@lru_cache(maxsize=64)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML fragment, for keyword filters: tags out, entities decoded."""
+    return unescape(_TAG.sub(" ", html))
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _positions(under: dict[CategoryPath, list[int]], node: CategoryPath) -> list[int]:

@@ -167,6 +167,29 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _byte_cap(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid("must be a number of bytes, or 0 for no cap")
+    if 0 < value < 4096:
+        raise Invalid("must be at least 4096 bytes (a feed's header alone takes about 1 KB)")
+    return value
+
+
+def _pattern(value: object) -> str:
+    pattern = _string(value)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise Invalid(
+            f"must be a regular expression; {pattern!r} is not one ({exc}); fix or remove it"
+        ) from None
+    return pattern
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(_each(value, _text))
+
+
 def _seconds(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid("must be a positive number of seconds")
@@ -364,6 +387,40 @@ FEED_SETTINGS: tuple[Setting, ...] = (
         _category_paths,
     ),
     Setting("feeds[].limit", 50, "Maximum number of entries, newest first.", _positive_int),
+    Setting(
+        "feeds[].authors",
+        (),
+        "Only articles by one of these authors (their names as written), one string or a "
+        "list. Empty: any author.",
+        _names,
+    ),
+    Setting(
+        "feeds[].exclude_authors",
+        (),
+        "Articles by these authors are left out, written like `authors`.",
+        _names,
+    ),
+    Setting(
+        "feeds[].match",
+        "",
+        "A regular expression (Python syntax): only articles whose title or body text it "
+        "matches somewhere, e.g. `(?i)A股|港股`. Empty: no keyword filter.",
+        _pattern,
+    ),
+    Setting(
+        "feeds[].exclude_match",
+        "",
+        "A regular expression: articles whose title or body text it matches are left out.",
+        _pattern,
+    ),
+    Setting(
+        "feeds[].max_bytes",
+        0,
+        "Largest size in bytes of each of the feed's documents; the oldest entries are left "
+        "out until it fits (aggregators refuse large feeds: FeedBurner's limit was 512 KB). "
+        "0: no cap.",
+        _byte_cap,
+    ),
 )
 
 

@@ -318,7 +318,8 @@ ERRORS = [
     (
         "feeds:\n  - finance\n",
         "feeds[0]: must be a mapping with keys such as slug, title, description, categories, "
-        "exclude, limit, not the value 'finance' (config/feeds.yaml:2)",
+        "exclude, limit, authors, exclude_authors, match, exclude_match, max_bytes, not the "
+        "value 'finance' (config/feeds.yaml:2)",
     ),
     (
         "feeds:\n  - title: T\n",
@@ -514,3 +515,29 @@ def test_state_dir_defaults_inside_the_output_dir(tmp_path: Path) -> None:
     assert parse_config("", base_dir=tmp_path).state.dir == tmp_path / "public" / ".feeds"
     config = parse_config("output: {dir: out}\nstate: {dir: st}\n", base_dir=tmp_path)
     assert config.state.dir == tmp_path / "st"
+
+
+def test_feed_filters_and_cap(tmp_path: Path) -> None:
+    config = parse_config(
+        "feeds:\n  - slug: a\n    title: A\n    authors: 新浪财经\n"
+        "    exclude_authors: [经济观察报]\n    match: '(?i)A股|港股'\n"
+        "    exclude_match: 广告\n    max_bytes: 524288\n",
+        base_dir=tmp_path,
+    )
+    (spec,) = config.feeds
+    assert spec.authors == ("新浪财经",) and spec.exclude_authors == ("经济观察报",)
+    assert spec.match == "(?i)A股|港股" and spec.exclude_match == "广告"
+    assert spec.max_bytes == 524288 and spec.filters_text
+
+
+def test_bad_feed_filters_are_reported_with_their_lines(tmp_path: Path) -> None:
+    text = "feeds:\n  - slug: a\n    title: A\n    match: '(unclosed'\n    max_bytes: 100\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, Path("config/feeds.yaml"), base_dir=tmp_path)
+    problems = caught.value.problems
+    assert problems[0].startswith("feeds[0].match: must be a regular expression; '(unclosed'")
+    assert problems[0].endswith("(config/feeds.yaml:4)")
+    assert problems[1] == (
+        "feeds[0].max_bytes: must be at least 4096 bytes (a feed's header alone takes about "
+        "1 KB) (config/feeds.yaml:5)"
+    )

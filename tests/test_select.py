@@ -52,3 +52,32 @@ def test_category_nodes_are_every_prefix():
         ("金融", "新浪财经"),
         ("金融", "新浪财经", "国内"),
     ]
+
+
+def test_author_filters():
+    a = make_article("a", author="新浪财经")
+    b = make_article("b", author="经济观察报")
+    c = make_article("c", author=None)
+    only = select_feed(make_spec(categories=(), authors=("新浪财经",)), [a, b, c])
+    assert [e.id for e in only.entries] == ["a"]
+    without = select_feed(make_spec(categories=(), exclude_authors=("新浪财经",)), [a, b, c])
+    assert {e.id for e in without.entries} == {"b", "c"}
+
+
+def test_keyword_filters_look_at_the_title_and_the_body_text():
+    a = make_article("a", title="A股收盘", content="<p>正文</p>")
+    b = make_article("b", title="宏观", content="<p>港股&amp;A股</p>")
+    c = make_article("c", title="其他", content='<p><img alt="A股" src="x"></p>')
+    matched = select_feed(make_spec(categories=(), match="A股"), [a, b, c])
+    assert {e.id for e in matched.entries} == {"a", "b"}  # markup is not text
+    left = select_feed(make_spec(categories=(), exclude_match="(?i)a股"), [a, b, c])
+    assert [e.id for e in left.entries] == ["c"]
+
+
+def test_filters_still_fill_the_limit_from_older_articles():
+    articles = [
+        make_article(str(i), published=T0 - timedelta(hours=i), author="甲" if i % 3 else "乙")
+        for i in range(30)
+    ]
+    feed = select_feed(make_spec(categories=(), authors=("乙",), limit=5), articles)
+    assert [e.id for e in feed.entries] == ["0", "3", "6", "9", "12"]
