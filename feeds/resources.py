@@ -48,6 +48,10 @@ class Representation:
     body: bytes
     etag: str  # without quotes
     headers: Headers  # everything but the status line, for a 200
+    # The headers for a browser (Accept: text/html), for Atom and RSS: Chromium shows the
+    # feed types as plain text and runs the feed's stylesheet only on an XML type. The
+    # bytes are the same, so is the entity tag; Vary: Accept keeps caches apart.
+    for_browsers: Headers | None = None
 
 
 @dataclass(frozen=True)
@@ -162,12 +166,16 @@ class PublishedTree:
         ]
         if encoding is not None:
             headers.append(("Content-Encoding", encoding))
+        feed = suffix in (".atom", ".rss")
         if vary:
-            headers.append(("Vary", "Accept-Encoding"))
+            headers.append(("Vary", "Accept, Accept-Encoding" if feed else "Accept-Encoding"))
         if suffix == ".html":
             headers.append(("Content-Security-Policy", HTML_POLICY))
             headers.append(("Referrer-Policy", "no-referrer"))
-        return Representation(body, etag, tuple(headers))
+        for_browsers = None
+        if feed:
+            for_browsers = (("Content-Type", "application/xml; charset=utf-8"), *headers[1:])
+        return Representation(body, etag, tuple(headers), for_browsers)
 
     def _remember(self, path: str, resource: Resource) -> None:
         if resource.size > self.cache_bytes // 4:

@@ -68,7 +68,8 @@ class Watcher:
 
     def start(self) -> None:
         """Build once now, then keep building in the background."""
-        self.run()
+        # The schedule runs before the first build, so that files that build leaves for
+        # later (still being written, or just copied in) are read as soon as they settle.
         self._scheduler.add_job(
             self.run,
             "interval",
@@ -81,6 +82,7 @@ class Watcher:
         self._scheduler.start()
         if self.config.schedule.watch:
             self._start_observer()
+        self.run()
 
     def stop(self) -> None:
         """Stop watching; waits for a running build to finish its writes."""

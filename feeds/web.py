@@ -121,7 +121,10 @@ class PublishedFiles:
             start_response("412 Precondition Failed", [("Content-Length", "0")])
             return []
         counts[200] += 1
-        start_response("200 OK", list(representation.headers))
+        headers = representation.headers
+        if representation.for_browsers and "text/html" in environ.get("HTTP_ACCEPT", ""):
+            headers = representation.for_browsers
+        start_response("200 OK", list(headers))
         return [] if method == "HEAD" else [representation.body]
 
     def _fall_back(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

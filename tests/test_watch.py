@@ -173,3 +173,19 @@ def test_a_directory_moved_in_and_deleted(watched, tmp_path):
     (site.articles / "batch").rmdir()
     wait_for(lambda: not any(published(site, f"整批{i}") for i in range(3)), what="the batch to go")
     assert watcher.last_report.ok
+
+
+def test_files_just_copied_in_before_start_are_published_once_settled(tmp_path):
+    config = CONFIG.replace("settle: 0.3", "settle: 1.0")
+    site = make_site(tmp_path, config=config)
+    now = time.time()
+    for path in site.articles.iterdir():
+        os.utime(path, (now, now))  # as a fresh copy leaves them
+    watcher = Watcher(site.config())
+    watcher.start()
+    try:
+        assert watcher.last_report.deferred == 40  # too fresh for the first build
+        wait_for(lambda: watcher.last_report.files_read == 40, what="the deferred files")
+        assert watcher.last_report.articles_published == 40
+    finally:
+        watcher.stop()
