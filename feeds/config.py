@@ -40,6 +40,7 @@ __all__ = [
     "FeedSpec",
     "OutputConfig",
     "StateConfig",
+    "WebSubConfig",
     "ScheduleConfig",
     "Setting",
     "SiteConfig",
@@ -75,6 +76,13 @@ class OutputConfig:
     """Where the published tree is written."""
 
     dir: Path
+
+
+@dataclass(frozen=True)
+class WebSubConfig:
+    """The WebSub hub readers may subscribe through."""
+
+    hub: str  # "" when there is none
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,7 @@ class Config:
     site: SiteConfig
     source: SourceConfig
     output: OutputConfig
+    websub: WebSubConfig
     state: StateConfig
     schedule: ScheduleConfig
     clean: CleanConfig
@@ -347,6 +356,7 @@ class _Reader:
             site=SiteConfig(**pick("site")),
             source=SourceConfig(**pick("source")),
             output=OutputConfig(**pick("output")),
+            websub=WebSubConfig(**pick("websub")),
             state=StateConfig(**pick("state")),
             schedule=ScheduleConfig(**pick("schedule")),
             clean=CleanConfig(**pick("clean")),

@@ -133,6 +133,20 @@ def _base_url(value: object) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+def _hub(value: object) -> str:
+    if value in ("", None):
+        return ""
+    text = _text(value)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise Invalid(f"must be an http(s) URL of a WebSub hub, or empty, not {text!r}")
+    return text
+
+
 def _timezone(value: object) -> ZoneInfo:
     name = _text(value)
     try:
@@ -309,6 +323,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting("output.dir", "public", "Directory the published tree is written to.", _directory),
+    Setting(
+        "websub.hub",
+        "",
+        'URL of a WebSub hub: feeds name it (`rel="hub"`) and it is told of every feed a '
+        "build changes, so subscribers hear of new articles at once. Empty: no hub.",
+        _hub,
+    ),
     Setting(
         "state.dir",
         "",

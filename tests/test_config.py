@@ -21,6 +21,7 @@ from feeds.config import (
     SiteConfig,
     SourceConfig,
     StateConfig,
+    WebSubConfig,
     load_config,
     parse_config,
 )
@@ -129,6 +130,7 @@ def test_settings_table_matches_dataclasses() -> None:
             ("site", SiteConfig),
             ("source", SourceConfig),
             ("output", OutputConfig),
+            ("websub", WebSubConfig),
             ("state", StateConfig),
             ("schedule", ScheduleConfig),
             ("clean", CleanConfig),
@@ -228,8 +230,8 @@ ERRORS = [
     ("site:\n  titel: x\n", "site.titel: unknown key; did you mean 'title'? (config/feeds.yaml:2)"),
     (
         "colour: red\n",
-        "colour: unknown key; expected one of site, source, output, state, schedule, "
-        "category_feeds, clean, feeds (config/feeds.yaml:1)",
+        "colour: unknown key; expected one of site, source, output, websub, state, "
+        "schedule, category_feeds, clean, feeds (config/feeds.yaml:1)",
     ),
     (
         "site.title: x\n",
@@ -238,7 +240,8 @@ ERRORS = [
     ),
     (
         "- site\n",
-        "top level: must be a mapping with keys such as site, source, output, state, schedule, "
+        "top level: must be a mapping with keys such as site, source, output, websub, state, "
+        "schedule, "
         "category_feeds, clean, feeds, not a list (config/feeds.yaml:1)",
     ),
     (
