@@ -72,6 +72,9 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
     work: dict[str, float] = field(default_factory=dict)  # seconds per stage, all processes
     worker_peak_rss: int = 0  # bytes
+    # Feed documents whose bytes this build changed, relative to the output dir: what a
+    # WebSub hub is told of (feeds.websub).
+    feeds_written: tuple[str, ...] = ()
 
     @property
     def articles_published(self) -> int:
@@ -258,6 +261,7 @@ def _publish(
         config.feeds,
         config.category_feeds,
         config.schedule.interval,
+        config.websub.hub,  # every document names it
     )
     pages_sig = _digest(__version__, FORMAT, config.site, config.source.timezone.key)
     previous = catalogue.feed_signatures()
@@ -289,7 +293,9 @@ def _publish(
         if selection.spec.max_bytes:
             serialised, formats = _within(config, selection.spec, serialised, ttl_minutes, newest)
         else:
-            formats = render_documents(config.site, selection.spec, serialised, ttl_minutes, newest)
+            formats = render_documents(
+                config.site, selection.spec, serialised, ttl_minutes, newest, hub=config.websub.hub
+            )
         modified = max((e.updated for e in serialised), default=newest.timestamp())
         for fmt, data in formats.items():
             documents[feed_path(selection.spec.slug, fmt)] = Document(data, modified)
@@ -337,9 +343,8 @@ def _publish(
         clock.lap("publish")
     else:
         written, unchanged, removed = tuple(path for path, _ in writes), (), ()
-    changed_feeds = {
-        path.split("/")[1].rsplit(".", 1)[0] for path in written if path.startswith("feeds/")
-    }
+    feeds_written = tuple(path for path in written if path.startswith("feeds/"))
+    changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
     report = _report(len(signatures), len(changed_feeds), errors, warnings, failed)
     return BuildReport(
         **{
@@ -347,6 +352,7 @@ def _publish(
             "files_written": len(written) if write else 0,
             "files_unchanged": len(unchanged),
             "files_removed": len(removed),
+            "feeds_written": feeds_written if write else (),
         }
     )
 
@@ -361,7 +367,9 @@ def _within(
     """The newest entries whose documents all fit in `spec.max_bytes`, and the documents."""
 
     def render(count: int) -> dict[str, bytes]:
-        return render_documents(config.site, spec, entries[:count], ttl_minutes, newest)
+        return render_documents(
+            config.site, spec, entries[:count], ttl_minutes, newest, hub=config.websub.hub
+        )
 
     def fits(documents: dict[str, bytes]) -> bool:
         return max(len(data) for data in documents.values()) <= spec.max_bytes

@@ -6,6 +6,7 @@ is still published), 2 when the configuration is unusable.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from feeds.lock import BuilderLock
 
 DEFAULT_CONFIG = "config/feeds.yaml"
 PROGRESS_MIN_FILES = 200  # below this a bar would only flicker
+HUB_WAIT = 10.0  # seconds `feeds build` waits for the WebSub hub before it exits anyway
 
 config_option = click.option(
     "-c",
@@ -140,7 +142,24 @@ def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
         sys.exit(1)
     report = _run(config, write=write)
     _print_report(report, config, verbose, wrote=write)
+    if write and config.websub.hub and report.feeds_written:
+        _ping_hub(config, report, verbose)  # the exit status is the build's, whatever the hub says
     sys.exit(0 if report.ok else 1)
+
+
+def _ping_hub(config: Config, report: BuildReport, verbose: bool) -> None:
+    from feeds.websub import Notifier, changed_topics, ping_all
+
+    if not verbose:  # the summary below says what failed; -v also shows each failed attempt
+        logging.getLogger("feeds.websub").addHandler(logging.NullHandler())
+    topics = changed_topics(config, report)
+    problems = ping_all(Notifier(config.websub.hub), topics, HUB_WAIT)
+    hub = config.websub.hub
+    click.echo(
+        f"hub: {len(topics) - len(problems)} of {len(topics)} changed documents sent to {hub}"
+    )
+    for topic, reason in sorted(problems.items()):
+        click.secho(f"warning: hub {hub} not told of {topic}: {reason}", fg="yellow", err=True)
 
 
 def _load(config_path: Path) -> Config:

@@ -64,11 +64,16 @@ def feed_updated(feed: Feed, fallback: datetime = EPOCH) -> datetime:
 
 
 def render_feed(
-    site: SiteConfig, feed: Feed, *, ttl_minutes: int, fallback_updated: datetime = EPOCH
+    site: SiteConfig,
+    feed: Feed,
+    *,
+    ttl_minutes: int,
+    fallback_updated: datetime = EPOCH,
+    hub: str = "",
 ) -> dict[str, bytes]:
     """All three documents of one feed, keyed by format: `atom`, `rss`, `json`."""
     fragments = [render_entry(site, article) for article in feed.entries]
-    return render_documents(site, feed.spec, fragments, ttl_minutes, fallback_updated)
+    return render_documents(site, feed.spec, fragments, ttl_minutes, fallback_updated, hub=hub)
 
 
 def render_entry(site: SiteConfig, article: Article) -> Fragments:
@@ -112,14 +117,18 @@ def render_documents(
     entries: Sequence[Fragments],
     ttl_minutes: int,
     fallback_updated: datetime = EPOCH,
+    *,
+    hub: str = "",
 ) -> dict[str, bytes]:
-    """A feed's three documents from its entries' fragments, given newest first."""
+    """A feed's three documents from its entries' fragments, given newest first.
+
+    `hub`: the WebSub hub the documents name (W3C WebSub, section 4), or "" for none."""
     newest = max((e.updated for e in entries), default=fallback_updated.timestamp())
     updated = datetime.fromtimestamp(newest, UTC)
     return {
-        "atom": _atom(site, spec, entries, updated),
-        "rss": _rss(site, spec, entries, updated, ttl_minutes),
-        "json": _json(site, spec, entries),
+        "atom": _atom(site, spec, entries, updated, hub),
+        "rss": _rss(site, spec, entries, updated, ttl_minutes, hub),
+        "json": _json(site, spec, entries, hub),
     }
 
 
@@ -144,8 +153,9 @@ def _prolog(site: SiteConfig) -> str:
 
 
 def _atom(
-    site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], updated: datetime
+    site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], updated: datetime, hub: str
 ) -> bytes:
+    hub_link = f'  <link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
     head = _prolog(site) + (
         f'<feed xmlns="{ATOM_NS}" xmlns:media="http://search.yahoo.com/mrss/"'
         f' xml:lang="{_a(site.language)}">\n'
@@ -156,6 +166,7 @@ def _atom(
         f"  <author>\n    <name>{_t(site.title)}</name>\n  </author>\n"
         f'  <link rel="self" type="application/atom+xml"'
         f' href="{_a(absolute(site.base_url, feed_path(spec.slug, "atom")))}"/>\n'
+        f"{hub_link}"
         f'  <link rel="alternate" type="text/html" href="{_a(site.base_url)}"/>\n'
         f'  <generator version="{__version__}">feeds</generator>\n'
     )
@@ -196,7 +207,10 @@ def _rss(
     entries: Sequence[Fragments],
     updated: datetime,
     ttl_minutes: int,
+    hub: str,
 ) -> bytes:
+    # RSS has no element for a hub: WebSub (section 4) names it with atom:link.
+    hub_link = f'    <atom:link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
     head = _prolog(site) + (
         f'<rss version="2.0" {_RSS_NAMESPACES}>\n'
         "  <channel>\n"
@@ -209,6 +223,7 @@ def _rss(
         f"    <ttl>{ttl_minutes}</ttl>\n"
         f'    <atom:link rel="self" type="application/rss+xml"'
         f' href="{_a(absolute(site.base_url, feed_path(spec.slug, "rss")))}"/>\n'
+        f"{hub_link}"
     )
     return (head + "".join(e.rss for e in entries) + "  </channel>\n</rss>\n").encode("utf-8")
 
@@ -240,7 +255,7 @@ def _rss_item(site: SiteConfig, article: Article, body: str) -> str:
     return "".join(parts)
 
 
-def _json(site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments]) -> bytes:
+def _json(site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], hub: str) -> bytes:
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": xml_safe(spec.title),
@@ -249,8 +264,10 @@ def _json(site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments]) -> byt
         "description": xml_safe(spec.description or spec.title),
         "language": site.language,
         "authors": [{"name": xml_safe(site.title)}],
-        "items": [json.loads(e.json) for e in entries],
     }
+    if hub:
+        document["hubs"] = [{"type": "WebSub", "url": hub}]  # JSON Feed 1.1, "hubs"
+    document["items"] = [json.loads(e.json) for e in entries]
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

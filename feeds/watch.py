@@ -38,6 +38,7 @@ from feeds.errors import FeedsError
 from feeds.metrics import BuildMetrics
 from feeds.sources import SourceFile, is_ignored_name
 from feeds.text import encodable
+from feeds.websub import Notifier, changed_topics
 
 log = logging.getLogger("feeds")
 
@@ -49,7 +50,7 @@ OPEN_LIMIT = 60.0  # a file held open this long without writes is read anyway
 class Watcher:
     """Runs builds on a schedule and on file events, one at a time, in the background."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, notifier: Notifier | None = None) -> None:
         self.config = config
         self.root = config.source.dir.resolve()
         self.last_report: BuildReport | None = None
@@ -65,6 +66,10 @@ class Watcher:
         self._first_poke: float | None = None
         self._scheduler = BackgroundScheduler(daemon=True)
         self._observer: Any = None
+        # Tells the WebSub hub of the feeds each build changes, from a thread of its own.
+        if notifier is None and config.websub.hub:
+            notifier = Notifier(config.websub.hub)
+        self.notifier = notifier
 
     def start(self) -> None:
         """Build once now, then keep building in the background."""
@@ -80,6 +85,9 @@ class Watcher:
             misfire_grace_time=None,
         )
         self._scheduler.start()
+        if self.notifier is not None:
+            log.info("websub: telling %s of the feeds each build changes", self.notifier.hub)
+            self.notifier.start()
         if self.config.schedule.watch:
             self._start_observer()
         self.run()
@@ -91,6 +99,8 @@ class Watcher:
             self._observer.join(timeout=10)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+        if self.notifier is not None:
+            self.notifier.stop()  # after the last build, which may have queued pings
         self.builder.close()
 
     def run(self) -> BuildReport | None:
@@ -122,6 +132,8 @@ class Watcher:
         if report is not None:
             self.last_report = report
             log_report(report)
+            if self.notifier is not None and report.feeds_written:
+                self.notifier.notify(changed_topics(self.config, report))
             if report.deferred:
                 # Files still being written: look again once they may have settled.
                 self._run_at(time.monotonic() + self.config.schedule.settle)
