@@ -12,7 +12,7 @@ from datetime import datetime
 from prometheus_client.parser import text_string_to_metric_families
 from server import Server
 from sites import make_site
-from test_serve import wait_for_line
+from test_serve import log_of, wait_for_line
 
 from feeds.logs import JsonFormatter
 
@@ -43,7 +43,7 @@ def stop(process):
     process.send_signal(signal.SIGTERM)
     try:
         assert process.wait(timeout=30) == 0
-        return process.stderr.read().splitlines()
+        return log_of(process).rest().splitlines()
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,11 +1,12 @@
 """`feeds serve` as a user runs it: a real process, a real port, signals."""
 
 import os
+import queue
 import re
-import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -21,21 +22,67 @@ schedule: {interval: 1}
 LISTENING = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
 
 
-def wait_for_line(process, pattern, timeout=30.0):
-    """Read the process's stderr until a line matches; return the match."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], 0.2)
-        if ready:
-            line = process.stderr.readline()
+def log_of(process):
+    """The process's stderr, read line by line in a thread of its own."""
+    if not hasattr(process, "log"):
+        process.log = LogReader(process.stderr)
+    return process.log
+
+
+class LogReader:
+    """Lines from a stream, read as they come by a thread. (select() on a buffered stream
+    misses lines already in its buffer: two lines arriving together would stall it.)"""
+
+    def __init__(self, stream) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        try:
+            for line in stream:
+                self.lines.put(line)
+        except ValueError:  # closed under us
+            pass
+        self.lines.put(None)
+
+    def wait_for(self, pattern, timeout=30.0):
+        """Read until a line matches; return the match and the lines read."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while not self.ended:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                self.ended = True
+                break
             seen.append(line)
             match = pattern.search(line)
             if match:
                 return match, seen
-        elif process.poll() is not None:
-            break
-    raise AssertionError(f"no line matching {pattern.pattern!r} in:\n{''.join(seen)}")
+        raise AssertionError(f"no line matching {pattern.pattern!r} in:\n{''.join(seen)}")
+
+    def rest(self, timeout=30.0) -> str:
+        """Every line still to come, until the stream ends."""
+        deadline = time.monotonic() + timeout
+        lines = []
+        while not self.ended and time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                self.ended = True
+            else:
+                lines.append(line)
+        return "".join(lines)
+
+
+def wait_for_line(process, pattern, timeout=30.0):
+    """Read the process's stderr until a line matches; return the match and the lines read."""
+    return log_of(process).wait_for(pattern, timeout)
 
 
 @pytest.fixture
@@ -75,7 +122,7 @@ def test_serve_builds_serves_rebuilds_and_stops_on_sigterm(served):
         raise AssertionError("the new article never appeared")
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    rest = process.stderr.read()
+    rest = log_of(process).rest()
     assert "shutting down" in rest
     assert "INFO feeds: build: 41 articles (0 failed)" in rest  # one line per build
     assert "apscheduler" not in rest  # its per-run INFO lines are noise
