@@ -14,11 +14,12 @@ from typing import Any
 import click
 
 from feeds import __version__
-from feeds.build import BuildReport, build
+from feeds.build import build
 from feeds.config import Config, load_config
 from feeds.errors import ConfigError, FeedsError
 from feeds.ingest import Progress
 from feeds.lock import BuilderLock
+from feeds.report import BuildReport
 
 DEFAULT_CONFIG = "config/feeds.yaml"
 PROGRESS_MIN_FILES = 200  # below this a bar would only flicker

@@ -27,7 +27,7 @@ from feeds import __version__
 from feeds.status import read_status
 
 if TYPE_CHECKING:  # the web app imports this module; it need not load the builder
-    from feeds.build import BuildReport
+    from feeds.report import BuildReport
 
 # A build takes from milliseconds (nothing changed) to minutes (a cold build of a large tree).
 BUILD_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)

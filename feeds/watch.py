@@ -32,10 +32,11 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from feeds.build import Builder, BuildReport
+from feeds.build import Builder
 from feeds.config import Config
 from feeds.errors import FeedsError
 from feeds.metrics import BuildMetrics
+from feeds.report import BuildReport
 from feeds.sources import SourceFile, is_ignored_name
 from feeds.text import encodable
 from feeds.websub import Notifier, changed_topics

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from feeds import __version__
-from feeds.build import BuildReport
 from feeds.config import Config
+from feeds.report import BuildReport
 from feeds.urls import FEED_FORMATS, absolute
 
 log = logging.getLogger("feeds.websub")

@@ -11,7 +11,7 @@ from scan import active_content
 from sites import FIXED_MTIME, article_text, make_site
 from test_xss import article, vectors
 
-from feeds.build import HEADLINES
+from feeds.assemble import HEADLINES
 from feeds.catalogue import Catalogue
 from feeds.publish import MANIFEST
 from feeds.web import create_app

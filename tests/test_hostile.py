@@ -44,7 +44,7 @@ from lxml import etree
 from scan import ATOM, published_texts, xml_texts
 from sites import CONFIG, FIXED_MTIME, Site, article_text, make_site
 
-from feeds.build import BuildReport
+from feeds.report import BuildReport
 from feeds.urls import article_path, entry_id
 
 CASES = Path(__file__).parent / "cases" / "hostile"
