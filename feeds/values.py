@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from feeds.model import CategoryPath
@@ -95,14 +95,20 @@ def language(value: object) -> str:
     return text
 
 
-def base_url(value: object) -> str:
-    text = nonempty_text(value)
+def _web_url(text: str) -> SplitResult | None:
+    """The parts of an absolute http(s) URL, or None when `text` is not one."""
     try:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return parts if parts.scheme in ("http", "https") and host else None
+
+
+def base_url(value: object) -> str:
+    text = nonempty_text(value)
+    parts = _web_url(text)
+    if parts is None:
         raise Invalid(
             f"must be an absolute http(s) URL such as 'https://example.org/', not {text!r}"
         )
@@ -117,12 +123,7 @@ def hub(value: object) -> str:
     if value in ("", None):
         return ""
     text = nonempty_text(value)
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host:
+    if _web_url(text) is None:
         raise Invalid(f"must be an http(s) URL of a WebSub hub, or empty, not {text!r}")
     return text
 
