@@ -73,6 +73,7 @@ class Builder:
         self.write = write
         self.path = config.state.dir / FILE_NAME if write else None
         self._catalogue: Catalogue | None = None
+        self._writable = False  # the tree took a probe file since the last failure
 
     def build(
         self,
@@ -85,12 +86,15 @@ class Builder:
         if not self.write:
             return self._attempt(progress, settled, only)
         config = self.config
-        # Fail before anything is replaced when the tree cannot be written at all.
-        for directory in (config.output.dir, config.state.dir):
-            check_writable(directory)
-        for directory in (config.output.dir / "articles", config.output.dir / "feeds"):
-            if directory.is_dir():
+        if not self._writable:
+            # Fail before anything is replaced when the tree cannot be written at all. (Once
+            # is enough for a builder that keeps running, until a build fails.)
+            for directory in (config.output.dir, config.state.dir):
                 check_writable(directory)
+            for directory in (config.output.dir / "articles", config.output.dir / "feeds"):
+                if directory.is_dir():
+                    check_writable(directory)
+            self._writable = True
         note = BuildNote(config.state.dir)
         interrupted = note.begin()
         try:
@@ -100,6 +104,7 @@ class Builder:
             report = self._attempt(progress, settled, only)
         except BaseException:
             note.close()  # the note stays: the next build tidies up after this one
+            self._writable = False
             raise
         note.finish()
         return report
