@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from feeds.model import Article, CategoryPath
 from feeds.render import Fragments, fill
-from feeds.select import html_text
+from feeds.text import html_text
 from feeds.urls import article_path
 
 log = logging.getLogger("feeds")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from html import escape as html_escape
-from html import unescape as html_unescape
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -25,7 +24,7 @@ from lxml import etree
 from feeds.model import CleanBody
 from feeds.selectors import SimpleSelector, compile_selectors
 from feeds.summary import summarise
-from feeds.text import plain_text, xml_safe
+from feeds.text import html_text, plain_text, xml_safe
 
 DEFAULT_REMOVE: tuple[str, ...] = (
     ".appendQr_wrap",
@@ -84,7 +83,6 @@ _ALLOWED = frozenset(
 _PARSER = etree.HTMLParser(remove_comments=False, remove_pis=False, no_network=True, huge_tree=True)
 
 _TOO_DEEP = etree.ErrorTypes.ERR_RESOURCE_LIMIT
-_TAG = re.compile(r"<[^>]*>")
 
 _SANITIZER = nh3.Cleaner(
     tags=set(_ALLOWED),
@@ -151,7 +149,7 @@ def _parse(html: str) -> etree._Element:
     if any(e.type == _TOO_DEEP for e in _PARSER.error_log):
         # Nested past even huge_tree's limit, libxml2 stops and drops the rest. Such a
         # body is hostile or broken: keep its text, as the walk does past _MAX_DEPTH.
-        text = html_unescape(_TAG.sub(" ", html))
+        text = html_text(html)
         root = etree.fromstring(f"<body><p>{html_escape(text, quote=False)}</p>", _PARSER)
     return root
 

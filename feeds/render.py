@@ -58,11 +58,6 @@ def entry_url(site: SiteConfig, article: Article) -> str:
     return article.link or absolute(site.base_url, article_path(article.id))
 
 
-def feed_updated(feed: Feed, fallback: datetime = EPOCH) -> datetime:
-    """A feed's updated time: its newest entry's, never the clock (stable ETags between polls)."""
-    return max((a.updated for a in feed.entries), default=fallback)
-
-
 def render_feed(
     site: SiteConfig,
     feed: Feed,

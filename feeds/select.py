@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from html import unescape
 from typing import Generic, Protocol, TypeVar
 
 from feeds.config import Config, FeedSpec
 from feeds.model import Article, CategoryPath
+from feeds.text import html_text
 from feeds.urls import category_slug
 
 ALL_SLUG = "all"
@@ -178,14 +178,6 @@ def _passes(spec: FeedSpec, article: E, text_of: Callable[[E], str] | None) -> b
 @lru_cache(maxsize=64)
 def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-def html_text(html: str) -> str:
-    """The text of an HTML fragment, for keyword filters: tags out, entities decoded."""
-    return unescape(_TAG.sub(" ", html))
-
-
-_TAG = re.compile(r"<[^>]*>")
 
 
 def _positions(under: dict[CategoryPath, list[int]], node: CategoryPath) -> list[int]:

@@ -42,6 +42,11 @@ def plain_text(value: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment: tags out (each leaves a space), entities decoded."""
+    return html.unescape(_TAG.sub(" ", fragment))
+
+
 def strip_markup(text: str) -> str:
     """Remove what would read as a tag if this plain text were rendered as HTML.
 

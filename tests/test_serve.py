@@ -46,18 +46,22 @@ class LogReader:
             pass
         self.lines.put(None)
 
-    def wait_for(self, pattern, timeout=30.0):
-        """Read until a line matches; return the match and the lines read."""
-        deadline = time.monotonic() + timeout
-        seen = []
+    def _until(self, deadline):
+        """The lines that come before `deadline`, until the stream ends."""
         while not self.ended:
             try:
                 line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                break
+                return
             if line is None:
                 self.ended = True
-                break
+                return
+            yield line
+
+    def wait_for(self, pattern, timeout=30.0):
+        """Read until a line matches; return the match and the lines read."""
+        seen = []
+        for line in self._until(time.monotonic() + timeout):
             seen.append(line)
             match = pattern.search(line)
             if match:
@@ -66,18 +70,7 @@ class LogReader:
 
     def rest(self, timeout=30.0) -> str:
         """Every line still to come, until the stream ends."""
-        deadline = time.monotonic() + timeout
-        lines = []
-        while not self.ended and time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                self.ended = True
-            else:
-                lines.append(line)
-        return "".join(lines)
+        return "".join(self._until(time.monotonic() + timeout))
 
 
 def wait_for_line(process, pattern, timeout=30.0):
