@@ -145,6 +145,7 @@ class Config:
     category_feeds: bool  # `auto`: one feed per category node, plus the configured ones
     feeds: tuple[FeedSpec, ...]
     path: Path | None  # the file it was read from, for messages
+    archives: bool = False  # RFC 5005 archive documents behind each feed
 
 
 _FEED_PREFIX = "feeds[]."
@@ -363,6 +364,7 @@ class _Reader:
             category_feeds=values["category_feeds"],
             feeds=tuple(feeds),
             path=path,
+            archives=values["archives"],
         )
 
 

@@ -118,6 +118,15 @@ SETTINGS: tuple[Setting, ...] = (
         v.category_feeds,
     ),
     Setting(
+        "archives",
+        False,
+        "`true`: RFC 5005 archived feeds. Entries that leave a feed's Atom document go into "
+        "archive documents (`feeds/<slug>/archive/<n>.atom`, `<n>` from 1, the oldest) of "
+        "`limit` entries each, linked with `prev-archive`/`next-archive`, so a reader that "
+        "polls rarely can backfill everything. A full archive document is never rewritten.",
+        v.flag,
+    ),
+    Setting(
         "clean.remove",
         (".appendQr_wrap", ".app-kaihu-qr", "#left_hzh_ad", ".tech-quotation", "p.article-editor"),
         "CSS selectors of cruft removed from article bodies before sanitising "

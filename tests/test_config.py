@@ -124,7 +124,7 @@ def test_shipped_feeds_match_example_articles(tmp_path: Path) -> None:
 
 def test_settings_table_matches_dataclasses() -> None:
     declared = {setting.name for setting in SETTINGS}
-    expected = {"category_feeds"} | {
+    expected = {"category_feeds", "archives"} | {
         f"{section}.{field.name}"
         for section, cls in [
             ("site", SiteConfig),
