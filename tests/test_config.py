@@ -231,7 +231,7 @@ ERRORS = [
     (
         "colour: red\n",
         "colour: unknown key; expected one of site, source, output, websub, state, "
-        "schedule, category_feeds, clean, feeds (config/feeds.yaml:1)",
+        "schedule, category_feeds, archives, clean, feeds (config/feeds.yaml:1)",
     ),
     (
         "site.title: x\n",
