@@ -242,7 +242,7 @@ ERRORS = [
         "- site\n",
         "top level: must be a mapping with keys such as site, source, output, websub, state, "
         "schedule, "
-        "category_feeds, clean, feeds, not a list (config/feeds.yaml:1)",
+        "category_feeds, archives, clean, feeds, not a list (config/feeds.yaml:1)",
     ),
     (
         "site: x\n",
