@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
 from feeds import __version__
+from feeds.archives import ArchivePlan, newest_document, plan_archives
 from feeds.catalogue import Catalogue, Summary
 from feeds.config import Config, FeedSpec
 from feeds.ingest import Ingested
@@ -29,15 +30,24 @@ from feeds.publish import (
     publish_changes,
     read_manifest,
 )
-from feeds.render import EPOCH, FORMAT, STYLESHEET, Fragments, entry_url, render_documents
+from feeds.render import (
+    EPOCH,
+    FORMAT,
+    STYLESHEET,
+    Fragments,
+    entry_url,
+    render_archive,
+    render_documents,
+)
 from feeds.report import BuildReport, Clock
 from feeds.select import Selection, feed_specs, select_feeds
-from feeds.urls import FEED_FORMATS, article_path, feed_path
+from feeds.urls import FEED_FORMATS, archive_path, article_path, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
 SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
 HEADLINES = 5  # the newest entries the index lists under each feed
+_LONGEST_ARCHIVE = 10**12  # a document number with more digits than any feed will reach
 
 
 def publish_build(
@@ -56,6 +66,7 @@ def publish_build(
         config.category_feeds,
         config.schedule.interval,
         config.websub.hub,  # every document names it
+        config.archives,
     )
     pages_sig = digest(__version__, FORMAT, config.site, config.source.timezone.key)
     previous = catalogue.feed_signatures()
@@ -71,28 +82,73 @@ def publish_build(
     selections = select_feeds(
         feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
     )
+    states = catalogue.archive_states() if config.archives else {}
     signatures: dict[str, str] = {}
-    to_render: list[Selection[Summary]] = []
+    to_render: dict[str, Selection[Summary]] = {}
     for selection in selections:
         slug = selection.spec.slug
         entries = [(s.id, s.digest) for s in selection.entries]
         signatures[slug] = digest(render_sig, selection.spec, entries, None if entries else newest)
-        if full or previous.get(slug) != signatures[slug]:
-            to_render.append(selection)
+        state = states.get(slug)
+        # The Atom document links its newest archive document: that number signs it too.
+        signed = _signed(signatures[slug], newest_document(state.total, state.size) if state else 0)
+        if full or previous.get(slug) != signed or (config.archives and state is None):
+            to_render[slug] = selection
 
-    documents: dict[str, Document] = {}
-    fragments = catalogue.fragments({e.source for s in to_render for e in s.entries})
-    for selection in to_render:
-        serialised = [fragments[e.source] for e in selection.entries]
+    fragments = catalogue.fragments({e.source for s in to_render.values() for e in s.entries})
+    serialised = {slug: [fragments[e.source] for e in s.entries] for slug, s in to_render.items()}
+    del fragments
+    trial: dict[str, dict[str, bytes]] = {}  # documents rendered while fitting max_bytes
+    for slug, selection in to_render.items():
         if selection.spec.max_bytes:
-            serialised, formats = _within(config, selection.spec, serialised, ttl_minutes, newest)
-        else:
-            formats = render_documents(
-                config.site, selection.spec, serialised, ttl_minutes, newest, hub=config.websub.hub
+            serialised[slug], trial[slug] = _within(
+                config, selection.spec, serialised[slug], ttl_minutes, newest
             )
-        modified = max((e.updated for e in serialised), default=newest.timestamp())
+    plans: dict[str, ArchivePlan] = {}
+    selections_by_slug = {s.spec.slug: s for s in selections}
+    if config.archives:
+        shown = {
+            slug: [s.id for s in selections_by_slug[slug].entries[: len(serialised[slug])]]
+            if slug in to_render
+            else list(states[slug].shown)
+            for slug in selections_by_slug
+        }
+        plans = plan_archives(
+            catalogue,
+            selections,
+            shown,
+            summaries,
+            changed,
+            lambda s: catalogue.body_text(s.source),
+        )
+        moved = [
+            p.slug for p in plans.values() if p.newest != p.previous and p.slug not in to_render
+        ]
+        for slug in moved:  # the same entries, a new prev-archive link
+            selection = to_render[slug] = selections_by_slug[slug]
+            kept = selection.entries[: len(shown[slug])]
+            found = catalogue.fragments(e.source for e in kept)
+            serialised[slug] = [found[e.source] for e in kept]
+        for slug, plan in plans.items():
+            signatures[slug] = _signed(signatures[slug], plan.newest)
+    documents: dict[str, Document] = {}
+    for slug, selection in to_render.items():
+        archive = plans[slug].newest if slug in plans else 0
+        formats = trial.get(slug) if not archive else None
+        if formats is None:
+            formats = render_documents(
+                config.site,
+                selection.spec,
+                serialised[slug],
+                ttl_minutes,
+                newest,
+                hub=config.websub.hub,
+                archive=archive,
+            )
+        modified = max((e.updated for e in serialised[slug]), default=newest.timestamp())
         for fmt, data in formats.items():
-            documents[feed_path(selection.spec.slug, fmt)] = Document(data, modified)
+            documents[feed_path(slug, fmt)] = Document(data, modified)
+    del serialised, trial
     links = feed_links(config.site, selections)
     latest = {s.spec.slug: s.entries[:HEADLINES] for s in selections}
     # The newest entries' versions stand for their titles: reading those is left for when
@@ -124,11 +180,24 @@ def publish_build(
     pages = _pages(config, catalogue, [s.source for s in page_summaries])
     current = {s.page for s in summaries} | set(SITE_FILES)
     current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
+    archived = {plan.slug: plan.documents() for plan in plans.values()}
+    current |= {path for paths in archived.values() for path in paths}
     removals = (manifest or set()) - current
-    # Pages first: a feed never links to a page that is not there yet.
-    writes = _chain(pages, documents.items())
+    if manifest is None:  # a first build, or a tree that lost its manifest: ask the disk
+        due = _archives_due(plans, lambda path: (config.output.dir / path).is_file())
+    else:
+        due = _archives_due(plans, manifest.__contains__)
+    archive_documents = (
+        _archive_documents(config, catalogue, selections_by_slug, plans, due, summaries)
+        if plans
+        else iter(())
+    )
+    # Pages first: a feed never links to a page that is not there yet; nor to an archive
+    # document.
+    writes = _chain(_chain(pages, archive_documents), documents.items())
     if write:
         upcoming = [s.page for s in page_summaries] + list(documents)
+        upcoming += [archive_path(slug, n) for slug, numbers in due.items() for n in numbers]
         result = publish_changes(config.output.dir, writes, removals, ingested.pages, upcoming)
         written, unchanged, removed = result.written, result.unchanged, result.removed
         catalogue.set_feed_signatures(signatures)
@@ -137,7 +206,8 @@ def publish_build(
         clock.lap("publish")
     else:
         written, unchanged, removed = tuple(path for path, _ in writes), (), ()
-    feeds_written = tuple(path for path in written if path.startswith("feeds/"))
+    # An archive document is written because its feed changed: the feed stands for it.
+    feeds_written = tuple(p for p in written if p.startswith("feeds/") and p.count("/") == 1)
     changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
     report = _report(len(signatures), len(changed_feeds), errors, warnings, failed)
     return BuildReport(
@@ -151,6 +221,49 @@ def publish_build(
     )
 
 
+def _signed(signature: str, archive: int) -> str:
+    """A feed's signature with the number of the archive document it links, if any."""
+    return digest(signature, archive) if archive else signature
+
+
+def _archives_due(
+    plans: Mapping[str, ArchivePlan], published: Callable[[str], bool]
+) -> dict[str, list[int]]:
+    """The archive documents to write: those this build changes, and any not `published`.
+    A full one that is there is never written again."""
+    due: dict[str, list[int]] = {}
+    for slug, plan in plans.items():
+        numbers = set(plan.touched())
+        numbers |= {n for n, path in enumerate(plan.documents(), 1) if not published(path)}
+        if numbers:
+            due[slug] = sorted(numbers)
+    return due
+
+
+def _archive_documents(
+    config: Config,
+    catalogue: Catalogue,
+    selections: Mapping[str, Selection[Summary]],
+    plans: Mapping[str, ArchivePlan],
+    due: Mapping[str, list[int]],
+    summaries: Sequence[Summary],
+) -> Iterator[tuple[str, Document]]:
+    """The due archive documents, rendered one at a time."""
+    by_id = {summary.id: summary for summary in summaries}
+    for slug, numbers in due.items():
+        plan, spec = plans[slug], selections[slug].spec
+        for number in numbers:
+            ids = catalogue.archived_between(slug, *plan.sequence(number))
+            # An article deleted since it was archived is left out when its document is
+            # next written (only ever the open one).
+            held = sorted((by_id[i] for i in ids if i in by_id), key=lambda s: (-s.published, s.id))
+            found = catalogue.fragments(s.source for s in held)
+            entries = [found[s.source] for s in held]
+            data = render_archive(config.site, spec, number, entries, full=plan.is_full(number))
+            modified = max((e.updated for e in entries), default=EPOCH.timestamp())
+            yield archive_path(slug, number), Document(data, modified)
+
+
 def _within(
     config: Config,
     spec: FeedSpec,
@@ -158,11 +271,21 @@ def _within(
     ttl_minutes: int,
     newest: datetime,
 ) -> tuple[list[Fragments], dict[str, bytes]]:
-    """The newest entries whose documents all fit in `spec.max_bytes`, and the documents."""
+    """The newest entries whose documents all fit in `spec.max_bytes`, and the documents.
+
+    With archives on, the documents link an archive document whose number is not known yet:
+    room is kept for the longest such link, and the documents are rendered again."""
+    archive = _LONGEST_ARCHIVE if config.archives else 0
 
     def render(count: int) -> dict[str, bytes]:
         return render_documents(
-            config.site, spec, entries[:count], ttl_minutes, newest, hub=config.websub.hub
+            config.site,
+            spec,
+            entries[:count],
+            ttl_minutes,
+            newest,
+            hub=config.websub.hub,
+            archive=archive,
         )
 
     def fits(documents: dict[str, bytes]) -> bool:

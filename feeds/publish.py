@@ -114,8 +114,13 @@ def write_if_changed(output_dir: Path, relative: str, document: Document) -> boo
 
 def is_compressible(relative: str) -> bool:
     """Documents worth a gzip twin: the ones readers poll. (Article pages are read once,
-    by a person; writing a twin for each would double the files a cold build creates.)"""
-    return relative.endswith(COMPRESSIBLE) and not relative.startswith("articles/")
+    by a person, and archive documents once by each reader that backfills: writing a twin
+    for each would double the files a cold build creates.)"""
+    return (
+        relative.endswith(COMPRESSIBLE)
+        and not relative.startswith("articles/")
+        and "/archive/" not in relative
+    )
 
 
 def gzip_bytes(data: bytes) -> bytes:

@@ -26,7 +26,7 @@ from feeds.config import FeedSpec, SiteConfig
 from feeds.model import Article
 from feeds.select import Feed
 from feeds.text import xml_safe
-from feeds.urls import absolute, article_path, entry_id, feed_id, feed_path
+from feeds.urls import absolute, archive_path, article_path, entry_id, feed_id, feed_path
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Raised whenever a change to this module, the pages or their templates changes the bytes
@@ -35,6 +35,7 @@ FORMAT = "2"
 # Where the XSLT stylesheet that Atom and RSS documents name is published.
 STYLESHEET = "feed.xsl"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005's fh:archive
 _RSS_NAMESPACES = (
     'xmlns:atom="http://www.w3.org/2005/Atom" '
     'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
@@ -114,14 +115,18 @@ def render_documents(
     fallback_updated: datetime = EPOCH,
     *,
     hub: str = "",
+    archive: int = 0,
 ) -> dict[str, bytes]:
     """A feed's three documents from its entries' fragments, given newest first.
 
-    `hub`: the WebSub hub the documents name (W3C WebSub, section 4), or "" for none."""
+    `hub`: the WebSub hub the documents name (W3C WebSub, section 4), or "" for none.
+    `archive`: the number of the feed's newest archive document, which the Atom document
+    links as `prev-archive` (RFC 5005, section 4), or 0 for none."""
     newest = max((e.updated for e in entries), default=fallback_updated.timestamp())
     updated = datetime.fromtimestamp(newest, UTC)
+    links = _link("prev-archive", absolute(site.base_url, archive_path(spec.slug, archive)))
     return {
-        "atom": _atom(site, spec, entries, updated, hub),
+        "atom": _atom(site, spec, entries, updated, hub, links if archive else ""),
         "rss": _rss(site, spec, entries, updated, ttl_minutes, hub),
         "json": _json(site, spec, entries, hub),
     }
@@ -147,21 +152,53 @@ def _prolog(site: SiteConfig) -> str:
     )
 
 
-def _atom(
-    site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], updated: datetime, hub: str
+def render_archive(
+    site: SiteConfig, spec: FeedSpec, number: int, entries: Sequence[Fragments], *, full: bool
 ) -> bytes:
+    """Archive document `number` of a feed (RFC 5005, section 4), entries newest first.
+
+    A full document links the next one, which exists as soon as this one is full, so its
+    bytes never change again; the newest (open) one has no next yet."""
+    updated = datetime.fromtimestamp(max((e.updated for e in entries), default=0.0), UTC)
+    current = absolute(site.base_url, feed_path(spec.slug, "atom"))
+    links = _link("current", current)
+    if number > 1:
+        links += _link("prev-archive", absolute(site.base_url, archive_path(spec.slug, number - 1)))
+    if full:
+        links += _link("next-archive", absolute(site.base_url, archive_path(spec.slug, number + 1)))
+    self_url = absolute(site.base_url, archive_path(spec.slug, number))
+    return _atom(site, spec, entries, updated, "", links, self_url=self_url)
+
+
+def _link(rel: str, href: str) -> str:
+    return f'  <link rel="{rel}" type="application/atom+xml" href="{_a(href)}"/>\n'
+
+
+def _atom(
+    site: SiteConfig,
+    spec: FeedSpec,
+    entries: Sequence[Fragments],
+    updated: datetime,
+    hub: str,
+    links: str = "",
+    *,
+    self_url: str = "",
+) -> bytes:
+    """An Atom document; `self_url` set makes it an archive document (`fh:archive`)."""
     hub_link = f'  <link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
+    history = f' xmlns:fh="{HISTORY_NS}"' if self_url else ""
     head = _prolog(site) + (
-        f'<feed xmlns="{ATOM_NS}" xmlns:media="http://search.yahoo.com/mrss/"'
+        f'<feed xmlns="{ATOM_NS}" xmlns:media="http://search.yahoo.com/mrss/"{history}'
         f' xml:lang="{_a(site.language)}">\n'
-        f"  <id>{feed_id(spec.slug)}</id>\n"
+        + ("  <fh:archive/>\n" if self_url else "")
+        + f"  <id>{feed_id(spec.slug)}</id>\n"
         f"  <title>{_t(spec.title)}</title>\n"
         f"  <subtitle>{_t(spec.description or spec.title)}</subtitle>\n"
         f"  <updated>{updated.isoformat()}</updated>\n"
         f"  <author>\n    <name>{_t(site.title)}</name>\n  </author>\n"
         f'  <link rel="self" type="application/atom+xml"'
-        f' href="{_a(absolute(site.base_url, feed_path(spec.slug, "atom")))}"/>\n'
-        f"{hub_link}"
+        f' href="{_a(self_url or absolute(site.base_url, feed_path(spec.slug, "atom")))}"/>\n'
+        f"{hub_link}{links}"
         f'  <link rel="alternate" type="text/html" href="{_a(site.base_url)}"/>\n'
         f'  <generator version="{__version__}">feeds</generator>\n'
     )

@@ -155,6 +155,17 @@ def select_feeds(
     return selections
 
 
+def belongs(spec: FeedSpec, article: E, text_of: Callable[[E], str] | None = None) -> bool:
+    """Whether an article belongs in a feed, its limit aside: one article's answer to what
+    `select_feeds` decides for all of them at once."""
+    nodes = _nodes(article.categories)
+    if spec.categories and nodes.isdisjoint(spec.categories):
+        return False
+    if not nodes.isdisjoint(spec.exclude):
+        return False
+    return _passes(spec, article, text_of)
+
+
 def _passes(spec: FeedSpec, article: E, text_of: Callable[[E], str] | None) -> bool:
     """The author and keyword filters of a feed."""
     if spec.authors and article.author not in spec.authors:

@@ -39,6 +39,12 @@ def feed_path(slug: str, fmt: str) -> str:
     return f"feeds/{slug}.{fmt}"
 
 
+def archive_path(slug: str, number: int) -> str:
+    """Path of a feed's archive document `number` (1 is the oldest), e.g.
+    `feeds/finance/archive/3.atom`."""
+    return f"feeds/{slug}/archive/{number}.atom"
+
+
 def article_path(article_id: str) -> str:
     """Path of an article's permalink page relative to the output dir."""
     return f"articles/{_page_name(article_id)}.html"

@@ -1,0 +1,116 @@
+"""RFC 5005 archived feeds: which entries leave each feed's Atom document for its archive,
+and which archive documents a build must write.
+
+An entry is archived once, the first time a build finds it in its feed but not in the feed's
+Atom document (pushed out by newer entries, cut by `max_bytes`, or an old article added
+late). It takes the feed's next sequence number and keeps it: archive document `n` holds
+the entries numbered `(n - 1) * size` to `n * size - 1`, so once full its entries are
+settled, and it is never written again. The newest document (the open one) fills as
+entries leave the feed; it exists, empty if need be, as soon as anything was archived, so
+a full document's `next-archive` link always leads somewhere.
+
+A build looks only at what can have left: the entries the Atom document showed last time
+and the articles that changed. Only a feed that has no archive yet is searched whole.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from feeds.catalogue import ArchiveState, Catalogue, Summary
+from feeds.select import Selection, belongs, select_feeds
+from feeds.urls import archive_path
+
+
+def newest_document(count: int, size: int) -> int:
+    """The number of a feed's open archive document, given how many entries it archived;
+    0 when there is none yet."""
+    return count // size + 1 if count else 0
+
+
+@dataclass(frozen=True)
+class ArchivePlan:
+    """One feed's archive after this build, and what this build adds to it."""
+
+    slug: str
+    state: ArchiveState  # as it will be stored
+    appended: tuple[str, ...]  # article ids given their sequence numbers now, in order
+    previous: int  # the newest document number before this build
+
+    @property
+    def newest(self) -> int:
+        return newest_document(self.state.total, self.state.size)
+
+    def documents(self) -> list[str]:
+        """Every archive document of the feed, oldest first."""
+        return [archive_path(self.slug, number) for number in range(1, self.newest + 1)]
+
+    def touched(self) -> range:
+        """The documents whose entries this build changes: the open one and any new ones."""
+        if not self.appended:
+            return range(0)
+        first = self.state.total - len(self.appended)
+        return range(first // self.state.size + 1, self.newest + 1)
+
+    def sequence(self, number: int) -> tuple[int, int]:
+        """The sequence numbers (start, stop) of archive document `number`."""
+        return (number - 1) * self.state.size, number * self.state.size
+
+    def is_full(self, number: int) -> bool:
+        return number * self.state.size <= self.state.total
+
+
+def plan_archives(
+    catalogue: Catalogue,
+    selections: Sequence[Selection[Summary]],
+    shown: Mapping[str, Sequence[str]],
+    summaries: Sequence[Summary],
+    changed: frozenset[str],
+    text_of: Callable[[Summary], str],
+) -> dict[str, ArchivePlan]:
+    """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;
+    `summaries`: every article, newest first; `changed`: the sources read or gone this build.
+    The appended entries are stored in the catalogue (committed with the build)."""
+    states = catalogue.archive_states()
+    unlimited = [
+        replace(s.spec, limit=sys.maxsize) for s in selections if s.spec.slug not in states
+    ]
+    # A feed without an archive yet: everything it holds beyond its document is archived.
+    complete = {
+        selection.spec.slug: selection.entries
+        for selection in (select_feeds(unlimited, summaries, text_of) if unlimited else [])
+    }
+    by_id = {summary.id: summary for summary in summaries} if states else {}
+    touched = [s for s in summaries if s.source in changed] if changed else []
+    plans: dict[str, ArchivePlan] = {}
+    for selection in selections:
+        spec = selection.spec
+        in_document = set(shown[spec.slug])
+        state = states.get(spec.slug)
+        if state is None:
+            state = ArchiveState(spec.limit, 0, ())
+            candidates = [s for s in complete[spec.slug] if s.id not in in_document]
+        else:
+            # What left the document since the last build, or changed: if it still belongs.
+            left = [by_id[i] for i in state.shown if i not in in_document and i in by_id]
+            candidates = [
+                s
+                for s in dict.fromkeys(left + touched)
+                if s.id not in in_document and belongs(spec, s, text_of)
+            ]
+        known = catalogue.archived(spec.slug, [s.id for s in candidates])
+        new = sorted(
+            (s for s in candidates if s.id not in known), key=lambda s: (s.published, s.id)
+        )
+        appended = tuple(s.id for s in new)
+        after = ArchiveState(state.size, state.total + len(appended), tuple(shown[spec.slug]))
+        if appended or after.shown != state.shown or spec.slug not in states:
+            catalogue.archive(spec.slug, after, appended)
+        plans[spec.slug] = ArchivePlan(
+            spec.slug, after, appended, newest_document(state.total, state.size)
+        )
+    for slug in states.keys() - plans.keys():
+        catalogue.forget_archive(slug)  # the feed is gone, and its subscribers with it
+    return plans
