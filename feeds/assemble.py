@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from feeds import __version__
 from feeds.archives import ArchivePlan, newest_document, plan_archives
-from feeds.catalogue import Catalogue, Summary
+from feeds.catalogue import ArchiveState, Catalogue, Summary
 from feeds.config import Config, FeedSpec
 from feeds.ingest import Ingested
 from feeds.pages import (
@@ -78,7 +78,6 @@ def publish_build(
     summaries, duplicates = _winners(catalogue.summaries())
     errors += [error for _, error in duplicates]
     newest = datetime.fromtimestamp(max((s.updated for s in summaries), default=0.0), UTC)
-    ttl_minutes = max(1, round(config.schedule.interval / 60))
     selections = select_feeds(
         feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
     )
@@ -95,60 +94,12 @@ def publish_build(
         if full or previous.get(slug) != signed or (config.archives and state is None):
             to_render[slug] = selection
 
-    fragments = catalogue.fragments({e.source for s in to_render.values() for e in s.entries})
-    serialised = {slug: [fragments[e.source] for e in s.entries] for slug, s in to_render.items()}
-    del fragments
-    trial: dict[str, dict[str, bytes]] = {}  # documents rendered while fitting max_bytes
-    for slug, selection in to_render.items():
-        if selection.spec.max_bytes:
-            serialised[slug], trial[slug] = _within(
-                config, selection.spec, serialised[slug], ttl_minutes, newest
-            )
-    plans: dict[str, ArchivePlan] = {}
+    documents, plans = _feed_documents(
+        config, catalogue, selections, to_render, states, summaries, changed, newest
+    )
+    for slug, plan in plans.items():
+        signatures[slug] = _signed(signatures[slug], plan.newest)
     selections_by_slug = {s.spec.slug: s for s in selections}
-    if config.archives:
-        shown = {
-            slug: [s.id for s in selections_by_slug[slug].entries[: len(serialised[slug])]]
-            if slug in to_render
-            else list(states[slug].shown)
-            for slug in selections_by_slug
-        }
-        plans = plan_archives(
-            catalogue,
-            selections,
-            shown,
-            summaries,
-            changed,
-            lambda s: catalogue.body_text(s.source),
-        )
-        moved = [
-            p.slug for p in plans.values() if p.newest != p.previous and p.slug not in to_render
-        ]
-        for slug in moved:  # the same entries, a new prev-archive link
-            selection = to_render[slug] = selections_by_slug[slug]
-            kept = selection.entries[: len(shown[slug])]
-            found = catalogue.fragments(e.source for e in kept)
-            serialised[slug] = [found[e.source] for e in kept]
-        for slug, plan in plans.items():
-            signatures[slug] = _signed(signatures[slug], plan.newest)
-    documents: dict[str, Document] = {}
-    for slug, selection in to_render.items():
-        archive = plans[slug].newest if slug in plans else 0
-        formats = trial.get(slug) if not archive else None
-        if formats is None:
-            formats = render_documents(
-                config.site,
-                selection.spec,
-                serialised[slug],
-                ttl_minutes,
-                newest,
-                hub=config.websub.hub,
-                archive=archive,
-            )
-        modified = max((e.updated for e in serialised[slug]), default=newest.timestamp())
-        for fmt, data in formats.items():
-            documents[feed_path(slug, fmt)] = Document(data, modified)
-    del serialised, trial
     links = feed_links(config.site, selections)
     latest = {s.spec.slug: s.entries[:HEADLINES] for s in selections}
     # The newest entries' versions stand for their titles: reading those is left for when
@@ -219,6 +170,75 @@ def publish_build(
             "feeds_written": feeds_written if write else (),
         }
     )
+
+
+def _feed_documents(
+    config: Config,
+    catalogue: Catalogue,
+    selections: Sequence[Selection[Summary]],
+    to_render: dict[str, Selection[Summary]],
+    states: Mapping[str, ArchiveState],
+    summaries: Sequence[Summary],
+    changed: frozenset[str],
+    newest: datetime,
+) -> tuple[dict[str, Document], dict[str, ArchivePlan]]:
+    """The documents of the feeds to render, keyed by path; with archives on, also what
+    leaves each feed for its archive. A feed whose newest archive document changes is
+    rendered too (its `prev-archive` link moves)."""
+    ttl_minutes = max(1, round(config.schedule.interval / 60))
+    fragments = catalogue.fragments({e.source for s in to_render.values() for e in s.entries})
+    serialised = {slug: [fragments[e.source] for e in s.entries] for slug, s in to_render.items()}
+    del fragments
+    trial: dict[str, dict[str, bytes]] = {}  # documents rendered while fitting max_bytes
+    for slug, selection in to_render.items():
+        if selection.spec.max_bytes:
+            serialised[slug], trial[slug] = _within(
+                config, selection.spec, serialised[slug], ttl_minutes, newest
+            )
+    plans: dict[str, ArchivePlan] = {}
+    selections_by_slug = {s.spec.slug: s for s in selections}
+    if config.archives:
+        shown = {
+            slug: [s.id for s in selections_by_slug[slug].entries[: len(serialised[slug])]]
+            if slug in to_render
+            else list(states[slug].shown)
+            for slug in selections_by_slug
+        }
+        plans = plan_archives(
+            catalogue,
+            selections,
+            shown,
+            summaries,
+            changed,
+            lambda s: catalogue.body_text(s.source),
+        )
+        moved = [
+            p.slug for p in plans.values() if p.newest != p.previous and p.slug not in to_render
+        ]
+        for slug in moved:  # the same entries, a new prev-archive link
+            selection = to_render[slug] = selections_by_slug[slug]
+            kept = selection.entries[: len(shown[slug])]
+            found = catalogue.fragments(e.source for e in kept)
+            serialised[slug] = [found[e.source] for e in kept]
+    documents: dict[str, Document] = {}
+    for slug, selection in to_render.items():
+        archive = plans[slug].newest if slug in plans else 0
+        formats = trial.get(slug) if not archive else None
+        if formats is None:
+            formats = render_documents(
+                config.site,
+                selection.spec,
+                serialised[slug],
+                ttl_minutes,
+                newest,
+                hub=config.websub.hub,
+                archive=archive,
+            )
+        modified = max((e.updated for e in serialised[slug]), default=newest.timestamp())
+        for fmt, data in formats.items():
+            documents[feed_path(slug, fmt)] = Document(data, modified)
+    del serialised, trial
+    return documents, plans
 
 
 def _signed(signature: str, archive: int) -> str:
