@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ __all__ = [
     "CleanConfig",
     "Config",
     "FeedSpec",
+    "ImagesConfig",
     "OutputConfig",
     "StateConfig",
     "WebSubConfig",
@@ -110,6 +111,27 @@ class CleanConfig:
 
 
 @dataclass(frozen=True)
+class ImagesConfig:
+    """The image proxy: which image URLs point at it, and what it fetches."""
+
+    proxy: bool  # rewrite image URLs on `hosts` to the proxy
+    hosts: tuple[str, ...]  # lower-case "host" or "host:port": rewritten, and fetched from
+    max_bytes: int
+    timeout: float  # seconds for a whole fetch
+    key: str = field(repr=False)  # the signing secret; "" means the state dir's key file
+
+
+def _default_images() -> ImagesConfig:
+    """The images section as the declarations default it (the proxy is off)."""
+    values: dict[str, Any] = {
+        setting.name.removeprefix("images."): setting.check(setting.default)
+        for setting in SETTINGS
+        if setting.name.startswith("images.")
+    }
+    return ImagesConfig(**values)
+
+
+@dataclass(frozen=True)
 class FeedSpec:
     """One configured feed."""
 
@@ -146,6 +168,7 @@ class Config:
     feeds: tuple[FeedSpec, ...]
     path: Path | None  # the file it was read from, for messages
     archives: bool = False  # RFC 5005 archive documents behind each feed
+    images: ImagesConfig = field(default_factory=_default_images)
 
 
 _FEED_PREFIX = "feeds[]."
@@ -365,6 +388,7 @@ class _Reader:
             feeds=tuple(feeds),
             path=path,
             archives=values["archives"],
+            images=ImagesConfig(**pick("images")),
         )
 
 

@@ -139,6 +139,43 @@ SETTINGS: tuple[Setting, ...] = (
         "Length in characters of a summary derived from the body.",
         v.positive_int,
     ),
+    Setting(
+        "images.proxy",
+        False,
+        "`true`: images on `images.hosts` (in bodies, and the head image) are linked through "
+        "the web app's image proxy, `images/<signature>/<url>` under `site.base_url`, which "
+        "fetches them without a Referer. Needs `feeds serve` or the WSGI app (see "
+        "[Image proxy](#image-proxy)).",
+        v.flag,
+    ),
+    Setting(
+        "images.hosts",
+        ("n.sinaimg.cn",),
+        "Hosts whose images are proxied, and the only hosts the proxy ever fetches from; "
+        "`host:port` for a port other than the scheme's default.",
+        v.image_hosts,
+    ),
+    Setting(
+        "images.max_bytes",
+        10_000_000,
+        "Largest image in bytes the proxy passes on; a bigger one is answered `502`.",
+        v.positive_int,
+    ),
+    Setting(
+        "images.timeout",
+        10,
+        "Seconds the proxy allows for fetching an image, connecting and reading together; "
+        "past them it answers `504`.",
+        v.seconds,
+    ),
+    Setting(
+        "images.key",
+        "",
+        "Secret that signs proxied image URLs, at least 32 characters. Empty: a random key "
+        "made once and kept in `<state.dir>/image-proxy.key`. The environment variable "
+        "`FEEDS_IMAGE_KEY` overrides both.",
+        v.image_key,
+    ),
 )
 
 FEEDS_HELP = (

@@ -15,6 +15,7 @@ from typing import TypeVar
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from feeds.images import MIN_KEY_LENGTH, parse_host
 from feeds.model import CategoryPath
 from feeds.selectors import why_invalid
 from feeds.text import plain_text
@@ -210,6 +211,31 @@ def flag(value: object) -> bool:
     if isinstance(value, bool):
         return value
     raise Invalid(f"must be true or false, not {describe(value)}")
+
+
+def image_host(value: object) -> str:
+    host = nonempty_text(value).lower()
+    if parse_host(host) is None:
+        raise Invalid(
+            f"must be a host name such as 'n.sinaimg.cn', or 'host:port' when the port is "
+            f"not the scheme's default ('127.0.0.1:8123'), not {host!r}"
+        )
+    return host
+
+
+def image_hosts(value: object) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(each(value, image_host)))
+
+
+def image_key(value: object) -> str:
+    key = string(value)
+    if key and len(key) < MIN_KEY_LENGTH:
+        raise Invalid(
+            f"must be empty (a key is made and kept in state.dir) or at least "
+            f"{MIN_KEY_LENGTH} characters, such as the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
+    return key
 
 
 def category_feeds(value: object) -> bool:

@@ -16,6 +16,7 @@ from feeds.config import (
     CleanConfig,
     Config,
     FeedSpec,
+    ImagesConfig,
     OutputConfig,
     ScheduleConfig,
     SiteConfig,
@@ -134,6 +135,7 @@ def test_settings_table_matches_dataclasses() -> None:
             ("state", StateConfig),
             ("schedule", ScheduleConfig),
             ("clean", CleanConfig),
+            ("images", ImagesConfig),
         ]
         for field in dataclasses.fields(cls)
     }
@@ -231,7 +233,7 @@ ERRORS = [
     (
         "colour: red\n",
         "colour: unknown key; expected one of site, source, output, websub, state, "
-        "schedule, category_feeds, archives, clean, feeds (config/feeds.yaml:1)",
+        "schedule, category_feeds, archives, clean, images, feeds (config/feeds.yaml:1)",
     ),
     (
         "site.title: x\n",
@@ -242,7 +244,7 @@ ERRORS = [
         "- site\n",
         "top level: must be a mapping with keys such as site, source, output, websub, state, "
         "schedule, "
-        "category_feeds, archives, clean, feeds, not a list (config/feeds.yaml:1)",
+        "category_feeds, archives, clean, images, feeds, not a list (config/feeds.yaml:1)",
     ),
     (
         "site: x\n",
