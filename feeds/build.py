@@ -17,6 +17,7 @@ from feeds.assemble import digest, publish_build
 from feeds.catalogue import FILE_NAME, SCHEMA_VERSION, Catalogue, set_aside
 from feeds.config import Config
 from feeds.errors import PublishError
+from feeds.images import image_rules
 from feeds.ingest import Progress, Settled, ingest
 from feeds.lock import BuildNote, Interrupted
 from feeds.publish import (
@@ -46,6 +47,7 @@ def rules_signature(config: Config) -> str:
         config.clean.remove,
         config.clean.summary_length,
         config.site.base_url,  # relative URLs in bodies resolve against it
+        *image_rules(config),  # nothing when the proxy is off: the signature stays as it was
     )
 
 

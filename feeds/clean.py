@@ -14,7 +14,7 @@ build's time (see README, "Where the time goes").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape as html_escape
 from urllib.parse import urljoin, urlsplit
 
@@ -118,13 +118,17 @@ def clean_body(
     base_url: str,
     remove: Sequence[str] = DEFAULT_REMOVE,
     summary_length: int = 150,
+    image_url: Callable[[str], str] | None = None,
 ) -> CleanBody:
-    """Strip cruft and unsafe markup from a scraped body; derive its summary and editor."""
+    """Strip cruft and unsafe markup from a scraped body; derive its summary and editor.
+
+    `image_url` maps each image's absolute URL to the one published (the image proxy's).
+    """
     # The <body> start keeps libxml2 from moving a leading <style> or <meta> into a <head>.
     html = _HOLLOW_START.sub(lambda m: f"{m.group()}</{m.group(1)}>", xml_safe(html))
     root = _parse(html)
     simple, matcher = compile_selectors(tuple(remove))
-    walker = _Walker(base_url, simple)
+    walker = _Walker(base_url, simple, image_url)
     if matcher is not None:
         # Selectors beyond tag/class/id may look at siblings, so they run on the
         # untouched tree, after the credit is read.
@@ -204,9 +208,15 @@ class _Walker:
     summary reads in order and whitespace left between removed elements collapses.
     """
 
-    def __init__(self, base_url: str, remove: tuple[SimpleSelector, ...]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        remove: tuple[SimpleSelector, ...],
+        image_url: Callable[[str], str] | None = None,
+    ) -> None:
         self.base_url = base_url
         self.remove = remove
+        self.image_url = image_url
         self.doomed: set[etree._Element] = set()  # matched by the selectors that are not simple
         self.parts: list[str] = []  # the text, with a newline wherever a block begins or ends
         self.editor: str | None = None
@@ -284,7 +294,10 @@ class _Walker:
             if src is not None:
                 del element.attrib["src"]
         else:
-            element.set("src", xml_safe(url))
+            url = xml_safe(url)
+            if element.tag == "img" and self.image_url is not None:
+                url = self.image_url(url)
+            element.set("src", url)
         if element.tag == "img":
             # Set here as well as by nh3 so that attributes keep one order on re-cleaning.
             element.set("referrerpolicy", "no-referrer")

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from feeds.articles import parse_article
@@ -27,6 +27,7 @@ from feeds.catalogue import Catalogue, Entry, encode
 from feeds.clean import clean_body
 from feeds.config import Config
 from feeds.errors import ArticleError
+from feeds.images import ImageSigner, image_signer
 from feeds.model import Article
 from feeds.pages import render_article_page
 from feeds.publish import Document, write_if_changed
@@ -79,9 +80,11 @@ def read_file(
     config: Config,
     known_digest: str | None = None,
     pages_dir: Path | None = None,
+    images: ImageSigner | None = None,
 ) -> Outcome:
     """Read, parse, clean and serialise one file, and write its page when `pages_dir` is
-    given. Never raises for a bad file: the error is the outcome."""
+    given; link its images through the proxy when `images` is given. Never raises for a
+    bad file: the error is the outcome."""
     stat = (file.size, file.mtime_ns)
     laps = _Laps()
     try:
@@ -96,12 +99,15 @@ def read_file(
     laps.lap()
     try:
         parsed = parse_article(data, file.source, timezone=config.source.timezone, mtime=file.mtime)
+        if images is not None and parsed.image is not None:
+            parsed = replace(parsed, image=images.rewrite(parsed.image))
         laps.lap()
         body = clean_body(
             parsed.body,
             base_url=parsed.link or config.site.base_url,
             remove=config.clean.remove,
             summary_length=config.clean.summary_length,
+            image_url=None if images is None else images.rewrite,
         )
         laps.lap()
         article = Article.from_parts(parsed, body)
@@ -184,7 +190,9 @@ def ingest(
     pages_written = 0
     work = dict.fromkeys(STAGES, 0.0)
     peaks = [0]
-    for done, outcome in enumerate(_outcomes(to_read, config, pages_dir, peaks), start=1):
+    images = image_signer(config)
+    reading = _outcomes(to_read, config, pages_dir, images, peaks)
+    for done, outcome in enumerate(reading, start=1):
         for stage, seconds in zip(STAGES, outcome.work, strict=False):
             work[stage] += seconds
         if _record(catalogue, outcome):
@@ -230,13 +238,14 @@ def _outcomes(
     to_read: Sequence[tuple[SourceFile, str | None]],
     config: Config,
     pages_dir: Path | None,
+    images: ImageSigner | None,
     peaks: list[int],
 ) -> Iterator[Outcome]:
     """Read the files here, or in worker processes when there are enough of them."""
     workers = os.cpu_count() or 1
     if len(to_read) < POOL_FROM or workers < 2:
         for file, digest in to_read:
-            yield read_file(file, config, digest, pages_dir)
+            yield read_file(file, config, digest, pages_dir, images)
         return
     batches = [to_read[i : i + BATCH] for i in range(0, len(to_read), BATCH)]
     # forkserver, not fork: the watcher and the web server run threads, and a forked
@@ -249,7 +258,7 @@ def _outcomes(
             max_workers=workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(config, pages_dir),
+            initargs=(config, pages_dir, images),
         ) as pool:
             for outcomes, peak in pool.map(_read_batch, batches):
                 finished += 1
@@ -261,15 +270,15 @@ def _outcomes(
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
         for batch in batches[finished:]:
             for file, digest in batch:
-                yield read_file(file, config, digest, pages_dir)
+                yield read_file(file, config, digest, pages_dir, images)
 
 
-_worker: tuple[Config, Path | None] | None = None
+_worker: tuple[Config, Path | None, ImageSigner | None] | None = None
 
 
-def _start_worker(config: Config, pages_dir: Path | None) -> None:
+def _start_worker(config: Config, pages_dir: Path | None, images: ImageSigner | None) -> None:
     global _worker
-    _worker = (config, pages_dir)
+    _worker = (config, pages_dir, images)
     # A worker waits for work on a pipe that its own process also holds open, so it would
     # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
     # pages long after the next build began. It leaves with its builder instead: at once
@@ -292,11 +301,11 @@ def _exit_with(sentinel: int) -> None:
 
 def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> tuple[list[Outcome], int]:
     assert _worker is not None, "the pool initializer sets the configuration"
-    config, pages_dir = _worker
+    config, pages_dir, images = _worker
     outcomes = []
     with _in_batch:
         for file, digest in batch:
             if _builder_gone.is_set():
                 break
-            outcomes.append(read_file(file, config, digest, pages_dir))
+            outcomes.append(read_file(file, config, digest, pages_dir, images))
     return outcomes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
