@@ -2,8 +2,9 @@
 
 Published files are answered by a small WSGI layer in front of Flask: feed readers poll
 every few minutes, for years, so the common path (a cached document or a 304) does as
-little work per request as possible. Everything else (/healthz, /metrics, 404, 405) is
-Flask's. No side effects at import; creating the app reads nothing from disk.
+little work per request as possible. Everything else (/healthz, /metrics, the image
+proxy, 404, 405) is Flask's. No side effects at import; creating the app reads nothing
+from disk, except the image proxy's key when the proxy is on.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from feeds.conditional import evaluate
 from feeds.config import Config
+from feeds.imageproxy import add_image_proxy
 from feeds.metrics import BuildMetrics, RequestCounts, create_registry
 from feeds.resources import PublishedTree, Representation, Resource
 from feeds.status import read_status
@@ -65,6 +67,8 @@ def create_app(config: Config, *, builds: BuildMetrics | None = None) -> Flask:
     app.add_url_rule(
         "/metrics", "metrics", metrics, methods=["GET"], provide_automatic_options=False
     )
+
+    add_image_proxy(app, config)  # only when images.proxy is on
 
     @app.errorhandler(HTTPException)
     def plain_error(error: HTTPException) -> Response:
