@@ -168,3 +168,39 @@ def test_a_build_of_arbitrary_articles_publishes_valid_feeds(
                 assert_parses_cleanly(data)
             elif path.endswith(".json"):
                 assert_valid_json_feed(data)
+
+
+# Names as scraped: mostly plain CJK and ASCII words, now and then markup, entities,
+# odd whitespace and invisible or XML-illegal characters.
+_NAME_PIECES = st.sampled_from(
+    [
+        "新浪财经",
+        "A股",
+        " ",
+        "  ",
+        "\t",
+        "\u3000",
+        "\xa0",
+        "<b>",
+        "&amp;",
+        "&#8203;",
+        "\u200b",
+        "\x01",
+        "\ufeff",
+        "<",
+        ">",
+        "&",
+        "x",
+        "\n",
+        "\ud800",
+        "\x85",
+    ]
+)
+
+
+@PROFILE
+@given(st.one_of(st.text(), st.lists(_NAME_PIECES, max_size=8).map("".join)))
+def test_plain_text_fast_path_agrees_with_the_full_one(value: str) -> None:
+    from feeds.text import _plain, plain_text
+
+    assert plain_text(value) == _plain(value)
