@@ -36,7 +36,7 @@ _SQLITE_ENVIRONMENT = {13, 10, 8, 14, 3}
 log = logging.getLogger("feeds")
 
 
-def rules_signature(config: Config) -> str:
+def rules_signature(config: Config, *, make_key: bool = True) -> str:
     """Everything that shapes a parsed and cleaned article: when it changes, all is re-read."""
     return digest(
         __version__,
@@ -47,7 +47,9 @@ def rules_signature(config: Config) -> str:
         config.clean.remove,
         config.clean.summary_length,
         config.site.base_url,  # relative URLs in bodies resolve against it
-        *image_rules(config),  # nothing when the proxy is off: the signature stays as it was
+        *image_rules(
+            config, make_key=make_key
+        ),  # nothing when the proxy is off: the signature stays as it was
     )
 
 
@@ -158,7 +160,7 @@ class Builder:
         config, write = self.config, self.write
         clock = Clock()
         if self._catalogue is None:
-            self._catalogue = Catalogue.open(self.path, rules_signature(config))
+            self._catalogue = Catalogue.open(self.path, rules_signature(config, make_key=write))
         catalogue = self._catalogue
         pages_dir = config.output.dir if write else None
         ingested = ingest(config, catalogue, settled, progress, only, pages_dir)

@@ -109,6 +109,9 @@ def serve_command(config_path: Path, host: str, port: int, threads: int, log_for
             f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", fg="red", err=True
         )
         sys.exit(1)
+    except FeedsError as exc:  # e.g. the image proxy's key can be neither read nor made
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
 
 
 @main.command("watch")

@@ -139,27 +139,30 @@ def _extension(url: str) -> str:
     return extension if extension in _EXTENSIONS else ""
 
 
-def image_signer(config: Config) -> ImageSigner | None:
-    """The signer for this configuration; None when the proxy is off. Reads (or makes) the key."""
+def image_signer(config: Config, *, make_key: bool = True) -> ImageSigner | None:
+    """The signer for this configuration; None when the proxy is off. Reads (or makes) the key;
+    with `make_key` false (`feeds check`, which writes nothing), a missing key file is not
+    made and a key of the moment signs instead: nothing it signs is published."""
     images = config.images
     if not images.proxy:
         return None
     hosts = frozenset(host for host in map(parse_host, images.hosts) if host is not None)
-    return ImageSigner(load_key(config), hosts, config.site.base_url)
+    return ImageSigner(load_key(config, make=make_key), hosts, config.site.base_url)
 
 
-def image_rules(config: Config) -> tuple[object, ...]:
+def image_rules(config: Config, *, make_key: bool = True) -> tuple[object, ...]:
     """What the proxy settings change in a cleaned article (never the key itself): () when off."""
-    signer = image_signer(config)
+    signer = image_signer(config, make_key=make_key)
     if signer is None:
         return ()
     fingerprint = hmac.new(signer.key, b"feeds image rules", hashlib.sha256).hexdigest()[:16]
     return ("images", sorted(config.images.hosts), fingerprint)
 
 
-def load_key(config: Config) -> bytes:
+def load_key(config: Config, *, make: bool = True) -> bytes:
     """The signing key: FEEDS_IMAGE_KEY, else `images.key`, else the state dir's key file,
-    which the first process to need it makes."""
+    which the first process to need it makes (with `make` false, a random key of the moment
+    stands in for a missing file)."""
     from_env = os.environ.get(KEY_ENV, "")
     if from_env:
         if len(from_env) < MIN_KEY_LENGTH:
@@ -175,6 +178,8 @@ def load_key(config: Config) -> bytes:
         try:
             key = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
+            if not make:
+                return secrets.token_hex(32).encode("ascii")
             key = _make_key(path)
     except OSError as exc:
         raise FeedsError(

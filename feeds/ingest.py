@@ -190,7 +190,7 @@ def ingest(
     pages_written = 0
     work = dict.fromkeys(STAGES, 0.0)
     peaks = [0]
-    images = image_signer(config)
+    images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     reading = _outcomes(to_read, config, pages_dir, images, peaks)
     for done, outcome in enumerate(reading, start=1):
         for stage, seconds in zip(STAGES, outcome.work, strict=False):

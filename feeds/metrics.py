@@ -145,7 +145,7 @@ def _request_metrics(published: dict[int, int], app: dict[int, int]) -> Iterator
     requests = CounterMetricFamily(
         "feeds_http_requests",
         "HTTP responses sent, by status code and by what answered: published (a published "
-        "document) or app (/healthz, /metrics, 404 and other errors).",
+        "document) or app (/healthz, /metrics, the image proxy, 404 and other errors).",
         labels=["handler", "code"],
     )
     for handler, counts in (("published", published), ("app", app)):

@@ -268,6 +268,16 @@ def test_the_key_is_made_once_and_kept_private(site):
     assert path.read_bytes() == key
 
 
+def test_feeds_check_makes_no_key_file(tmp_path, upstream):
+    site = make_site(tmp_path, examples=False)
+    site.config_path.write_text(site_config(upstream, proxy=True), encoding="utf-8")
+    write_article(site, upstream)
+    report = site.build(write=False)
+    assert report.ok and report.articles_found == 1
+    assert not (site.config().state.dir / KEY_FILE).exists()
+    assert not site.public.exists()
+
+
 def test_proxy_off_publishes_the_original_urls_and_serves_no_images(tmp_path, upstream):
     site = make_site(tmp_path, examples=False)
     site.config_path.write_text(site_config(upstream, proxy=False), encoding="utf-8")

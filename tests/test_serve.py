@@ -185,3 +185,20 @@ def test_under_gunicorn_with_two_workers_exactly_one_builds(tmp_path):
         _, log = process.communicate(timeout=30)
     assert log.count("builds and watches") == 1, log
     assert log.count("this worker only serves") == 1, log
+
+
+def test_serve_reports_an_unusable_image_proxy_key(tmp_path):
+    site = make_site(tmp_path, config=CONFIG + "images:\n  proxy: true\n")
+    state = site.public / ".feeds"
+    state.mkdir(parents=True)
+    (state / "image-proxy.key").write_text("short\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
+        cwd=site.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "image-proxy.key: the image proxy key is shorter than" in result.stderr
+    assert "Traceback" not in result.stderr
