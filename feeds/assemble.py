@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 
 from feeds import __version__
 from feeds.archives import ArchivePlan, newest_document, plan_archives
@@ -35,6 +36,7 @@ from feeds.render import (
     FORMAT,
     STYLESHEET,
     Fragments,
+    entry_template,
     entry_url,
     render_archive,
     render_documents,
@@ -186,7 +188,10 @@ def _feed_documents(
     leaves each feed for its archive. A feed whose newest archive document changes is
     rendered too (its `prev-archive` link moves)."""
     ttl_minutes = max(1, round(config.schedule.interval / 60))
-    fragments = catalogue.fragments({e.source for s in to_render.values() for e in s.entries})
+    make_entry = partial(entry_template, config.site)
+    fragments = catalogue.fragments(
+        {e.source for s in to_render.values() for e in s.entries}, make_entry
+    )
     serialised = {slug: [fragments[e.source] for e in s.entries] for slug, s in to_render.items()}
     del fragments
     trial: dict[str, dict[str, bytes]] = {}  # documents rendered while fitting max_bytes
@@ -218,7 +223,7 @@ def _feed_documents(
         for slug in moved:  # the same entries, a new prev-archive link
             selection = to_render[slug] = selections_by_slug[slug]
             kept = selection.entries[: len(shown[slug])]
-            found = catalogue.fragments(e.source for e in kept)
+            found = catalogue.fragments((e.source for e in kept), make_entry)
             serialised[slug] = [found[e.source] for e in kept]
     documents: dict[str, Document] = {}
     for slug, selection in to_render.items():
@@ -269,6 +274,7 @@ def _archive_documents(
     summaries: Sequence[Summary],
 ) -> Iterator[tuple[str, Document]]:
     """The due archive documents, rendered one at a time."""
+    make_entry = partial(entry_template, config.site)
     by_id = {summary.id: summary for summary in summaries}
     for slug, numbers in due.items():
         plan, spec = plans[slug], selections[slug].spec
@@ -277,7 +283,7 @@ def _archive_documents(
             # An article deleted since it was archived is left out when its document is
             # next written (only ever the open one).
             held = sorted((by_id[i] for i in ids if i in by_id), key=lambda s: (-s.published, s.id))
-            found = catalogue.fragments(s.source for s in held)
+            found = catalogue.fragments((s.source for s in held), make_entry)
             entries = [found[s.source] for s in held]
             data = render_archive(config.site, spec, number, entries, full=plan.is_full(number))
             modified = max((e.updated for e in entries), default=EPOCH.timestamp())

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from feeds.urls import article_path
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -49,9 +49,9 @@ CREATE TABLE IF NOT EXISTS articles (
     digest TEXT NOT NULL,
     data TEXT NOT NULL,
     content TEXT NOT NULL,
-    atom TEXT NOT NULL,
-    rss TEXT NOT NULL,
-    json TEXT NOT NULL
+    atom TEXT,
+    rss TEXT,
+    json TEXT
 );
 CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
 """
@@ -115,10 +115,12 @@ class Entry(NamedTuple):
     summary: Summary
     data: str  # the Article as JSON, but for its body
     content: str  # the body, stored once
-    template: Fragments  # its entry in every format, with a hole for the body
+    # Its entry in every format, with a hole for the body; None to have it made when a feed
+    # first needs it (most articles of an archive never are in any feed).
+    template: Fragments | None
 
 
-def encode(source: str, article: Article, template: Fragments) -> Entry:
+def encode(source: str, article: Article, template: Fragments | None) -> Entry:
     """An Article, its digest and its place, ready to store."""
     data = article_to_json(article)
     summary = Summary(
@@ -208,6 +210,11 @@ class Catalogue:
         """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
         summary, fragments = entry.summary, entry.template
+        templates = (
+            (None, None, None)
+            if fragments is None
+            else (fragments.atom, fragments.rss, fragments.json)
+        )
         self._db.execute(
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -219,9 +226,7 @@ class Catalogue:
                 summary.digest,
                 entry.data,
                 entry.content,
-                fragments.atom,
-                fragments.rss,
-                fragments.json,
+                *templates,
             ),
         )
         if self._summaries is not None:
@@ -296,19 +301,33 @@ class Catalogue:
             for data, content in self._db.execute(query, chunk):
                 yield article_from_json(data, content)
 
-    def fragments(self, sources: Iterable[str]) -> dict[str, Fragments]:
-        """The serialised entries of these sources, by source."""
+    def fragments(
+        self, sources: Iterable[str], make: Callable[[Article], Fragments]
+    ) -> dict[str, Fragments]:
+        """The serialised entries of these sources, by source. An entry not serialised yet is
+        made by `make` from its article, and kept."""
         found: dict[str, Fragments] = {}
         wanted = list(sources)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             query = (
-                "SELECT source, content, atom, rss, json, updated FROM articles"
+                "SELECT source, content, atom, rss, json, updated, data FROM articles"
                 f" WHERE source IN ({marks})"
             )
-            for source, content, *template in self._db.execute(query, chunk):
-                found[source] = fill(Fragments(*template), content)
+            made: list[tuple[str, str, str, str]] = []
+            for source, content, atom, rss, json_item, updated, data in self._db.execute(
+                query, chunk
+            ):
+                if atom is None:
+                    template = make(article_from_json(data, content))
+                    made.append((template.atom, template.rss, template.json, source))
+                else:
+                    template = Fragments(atom, rss, json_item, updated)
+                found[source] = fill(template, content)
+            self._db.executemany(
+                "UPDATE articles SET atom = ?, rss = ?, json = ? WHERE source = ?", made
+            )
         return found
 
     def body_text(self, source: str) -> str:

@@ -111,7 +111,10 @@ def read_file(
         )
         laps.lap()
         article = Article.from_parts(parsed, body)
-        entry = encode(file.source, article, entry_template(config.site, article))
+        # Serialised here only when archives will want every entry; else the few entries
+        # that make it into a feed are serialised when first needed (see Catalogue.fragments).
+        template = entry_template(config.site, article) if config.archives else None
+        entry = encode(file.source, article, template)
     except ArticleError as exc:
         return Outcome(file.source, stat, digest, None, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others
