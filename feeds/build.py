@@ -141,8 +141,8 @@ class Builder:
         dirs = [output] if state.is_relative_to(output) else [output, state]
         removed, adopted = tidy_interrupted(output, dirs, interrupted.since_ns)
         log.warning(
-            "an earlier build did not finish (pid %s): %d temp files removed, "
-            "%d files it wrote listed, to update or remove",
+            "an earlier build did not finish (pid %s): %d temp files and unlisted pages "
+            "removed, %d files it wrote listed, to update or remove",
             ", ".join(str(pid) for pid in interrupted.builders) or "unknown",
             removed,
             adopted,

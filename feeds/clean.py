@@ -22,7 +22,7 @@ import nh3
 from lxml import etree
 
 from feeds.model import CleanBody
-from feeds.selectors import SimpleSelector, compile_selectors
+from feeds.selectors import SimpleSelector, SimpleSelectors, compile_selectors
 from feeds.summary import summarise
 from feeds.text import html_text, plain_text, xml_safe
 
@@ -211,7 +211,7 @@ class _Walker:
     def __init__(
         self,
         base_url: str,
-        remove: tuple[SimpleSelector, ...],
+        remove: SimpleSelectors,
         image_url: Callable[[str], str] | None = None,
     ) -> None:
         self.base_url = base_url
@@ -256,7 +256,7 @@ class _Walker:
             return None
         if self.editor is None and _CREDIT.match(element):
             self.editor = _editor_name(element)
-        if any(selector.match(element) for selector in self.remove):
+        if self.remove.match(element):
             return None
         if name in _MEDIA and not self._media(element):
             return None

@@ -126,7 +126,9 @@ def read_file(
     page = entry.summary.page
     html = render_article_page(config.site, article, config.source.timezone)
     laps.lap()
-    written = write_if_changed(pages_dir, page, Document(html, article.updated.timestamp()))
+    # Not listed in the manifest until the build publishes: a new page is written in place.
+    document = Document(html, article.updated.timestamp())
+    written = write_if_changed(pages_dir, page, document, unlisted=True)
     laps.lap()
     return Outcome(
         file.source,

@@ -54,10 +54,28 @@ class SimpleSelector:
         )
 
 
+class SimpleSelectors:
+    """Several simple selectors, matched as one: the walk asks for every element."""
+
+    def __init__(self, selectors: tuple[SimpleSelector, ...]) -> None:
+        self.selectors = selectors
+        # Tags some selector names alone; every other selector needs a class or an id.
+        self._bare = frozenset(s.name for s in selectors if s.name and not s.classes and not s.ids)
+
+    def match(self, element: etree._Element) -> bool:
+        """True when any of the selectors names `element`."""
+        if element.tag in self._bare:
+            return True
+        # Most elements of a body carry neither attribute: no selector left can name them.
+        if element.get("class") is None and element.get("id") is None:
+            return False
+        return any(selector.match(element) for selector in self.selectors)
+
+
 @lru_cache(maxsize=16)
 def compile_selectors(
     remove: tuple[str, ...],
-) -> tuple[tuple[SimpleSelector, ...], CSSSelector | None]:
+) -> tuple[SimpleSelectors, CSSSelector | None]:
     """Split the cruft selectors into the common simple ones and one selector for the rest.
 
     Matching simple selectors during the walk saves a whole-tree pass per article.
@@ -80,4 +98,4 @@ def compile_selectors(
                 ids=frozenset(value for kind, value in parts if kind == "#"),
             )
         )
-    return tuple(simple), CSSSelector(", ".join(rest)) if rest else None
+    return SimpleSelectors(tuple(simple)), CSSSelector(", ".join(rest)) if rest else None

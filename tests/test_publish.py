@@ -1,11 +1,19 @@
 import gzip
 import json
 import os
+import time
 
 import pytest
 
 from feeds.errors import PublishError
-from feeds.publish import MANIFEST, Document, publish, write_atomic
+from feeds.publish import (
+    MANIFEST,
+    Document,
+    publish,
+    tidy_interrupted,
+    write_atomic,
+    write_if_changed,
+)
 
 T = 1_650_000_000.0
 
@@ -116,3 +124,30 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path):
     with pytest.raises(PublishError, match="dir-in-the-way"):
         write_atomic(tmp_path / "dir-in-the-way", b"x")
     assert [p.name for p in tmp_path.iterdir()] == ["dir-in-the-way"]
+
+
+def test_a_new_unlisted_page_is_written_in_place_and_an_existing_one_kept_or_replaced(tmp_path):
+    page = "articles/a.html"
+    assert write_if_changed(tmp_path, page, Document(b"<p>1</p>", 1_600_000_000), unlisted=True)
+    target = tmp_path / page
+    assert target.read_bytes() == b"<p>1</p>" and target.stat().st_mtime == 1_600_000_000
+    inode = target.stat().st_ino
+    # The same bytes again: nothing is written.
+    assert not write_if_changed(tmp_path, page, Document(b"<p>1</p>", 1_600_000_000), unlisted=True)
+    assert target.stat().st_ino == inode
+    # New bytes for a page that exists: replaced whole, by a rename, never written in place.
+    assert write_if_changed(tmp_path, page, Document(b"<p>2</p>", 1_600_000_001), unlisted=True)
+    assert target.read_bytes() == b"<p>2</p>" and target.stat().st_ino != inode
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_after_a_killed_build_its_unlisted_pages_go_and_listed_ones_stay(tmp_path):
+    publish(tmp_path, {"articles/old.html": Document(b"old", 1.0)})
+    since = time.time_ns()
+    time.sleep(0.01)
+    write_if_changed(tmp_path, "articles/cut.html", Document(b"half", 2.0), unlisted=True)
+    write_if_changed(tmp_path, "articles/old.html", Document(b"new", 2.0))
+    removed, adopted = tidy_interrupted(tmp_path, [tmp_path], since)
+    assert (removed, adopted) == (1, 0)
+    assert not (tmp_path / "articles/cut.html").exists()
+    assert (tmp_path / "articles/old.html").read_bytes() == b"new"
