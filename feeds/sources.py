@@ -167,8 +167,13 @@ def read_source(file: SourceFile, max_bytes: int) -> bytes:
         )
     try:
         with open(file.path, "rb") as handle:
-            # Read one byte past the cap: the file may have grown since it was listed.
-            data = handle.read(max_bytes + 1)
+            # One byte past the listed size tells whether the file grew since it was listed;
+            # only then read on, to one byte past the cap. (Asking for the cap at once would
+            # allocate a buffer of max_bytes for every file.)
+            wanted = file.size + 1
+            data = handle.read(wanted)
+            if len(data) == wanted:
+                data += handle.read(max_bytes + 1 - wanted)
     except OSError as exc:
         raise ArticleError(
             file.source, f"cannot read the file ({exc.strerror}): check its permissions"

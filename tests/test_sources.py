@@ -1,0 +1,31 @@
+"""Reading article files: what a scan lists, and reading one that changed after it was listed."""
+
+from __future__ import annotations
+
+import pytest
+
+from feeds.errors import ArticleError
+from feeds.sources import read_source, scan_sources
+
+
+def test_a_file_that_grew_since_the_scan_is_read_whole(tmp_path):
+    (tmp_path / "a.md").write_bytes(b"x" * 100)
+    [listed] = scan_sources(tmp_path, (".md",)).files
+    (tmp_path / "a.md").write_bytes(b"y" * 5000)  # rewritten, bigger, after the scan
+    assert read_source(listed, max_bytes=10_000) == b"y" * 5000
+
+
+def test_a_file_that_grew_past_the_cap_since_the_scan_is_refused(tmp_path):
+    (tmp_path / "a.md").write_bytes(b"x" * 100)
+    [listed] = scan_sources(tmp_path, (".md",)).files
+    (tmp_path / "a.md").write_bytes(b"y" * 20_000)
+    with pytest.raises(ArticleError, match="over the limit of 10,000 bytes"):
+        read_source(listed, max_bytes=10_000)
+
+
+def test_a_file_that_shrank_since_the_scan_is_read_as_it_is(tmp_path):
+    (tmp_path / "a.md").write_bytes(b"x" * 100)
+    [listed] = scan_sources(tmp_path, (".md",)).files
+    (tmp_path / "a.md").write_bytes(b"short")
+    assert read_source(listed, max_bytes=10_000) == b"short"
+    assert listed.size == 100
