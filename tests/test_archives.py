@@ -8,12 +8,12 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from feedcheck import assert_parses_cleanly, assert_valid_atom
 from lxml import etree
+from server import running
+from sites import CONFIG, Site, article_text, make_site
 
 from feeds.web import create_app
-from tests.feedcheck import assert_parses_cleanly, assert_valid_atom
-from tests.server import running
-from tests.sites import CONFIG, Site, article_text, make_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"
