@@ -38,9 +38,11 @@ class ArchivePlan:
     state: ArchiveState  # as it will be stored
     appended: tuple[str, ...]  # article ids given their sequence numbers now, in order
     previous: int  # the newest document number before this build
+    changed: bool  # whether the state differs from the stored one
 
     @property
     def newest(self) -> int:
+        """The number of the open (newest) archive document; 0 when there is none."""
         return newest_document(self.state.total, self.state.size)
 
     def documents(self) -> list[str]:
@@ -59,6 +61,7 @@ class ArchivePlan:
         return (number - 1) * self.state.size, number * self.state.size
 
     def is_full(self, number: int) -> bool:
+        """Whether archive document `number` holds all the entries it ever will."""
         return number * self.state.size <= self.state.total
 
 
@@ -72,7 +75,7 @@ def plan_archives(
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;
     `summaries`: every article, newest first; `changed`: the sources read or gone this build.
-    The appended entries are stored in the catalogue (committed with the build)."""
+    Reads the catalogue, writes nothing: see record_archives."""
     states = catalogue.archive_states()
     unlimited = [
         replace(s.spec, limit=sys.maxsize) for s in selections if s.spec.slug not in states
@@ -106,11 +109,17 @@ def plan_archives(
         )
         appended = tuple(s.id for s in new)
         after = ArchiveState(state.size, state.total + len(appended), tuple(shown[spec.slug]))
-        if appended or after.shown != state.shown or spec.slug not in states:
-            catalogue.archive(spec.slug, after, appended)
-        plans[spec.slug] = ArchivePlan(
-            spec.slug, after, appended, newest_document(state.total, state.size)
-        )
-    for slug in states.keys() - plans.keys():
-        catalogue.forget_archive(slug)  # the feed is gone, and its subscribers with it
+        changed_state = bool(appended) or after.shown != state.shown or spec.slug not in states
+        previous = newest_document(state.total, state.size)
+        plans[spec.slug] = ArchivePlan(spec.slug, after, appended, previous, changed_state)
     return plans
+
+
+def record_archives(catalogue: Catalogue, plans: Mapping[str, ArchivePlan]) -> None:
+    """Store the plans in the catalogue (committed with the build, after publishing), and
+    forget the archives of feeds that are gone, and their subscribers with them."""
+    for slug in catalogue.archive_states().keys() - plans.keys():
+        catalogue.forget_archive(slug)
+    for plan in plans.values():
+        if plan.changed:
+            catalogue.archive(plan.slug, plan.state, plan.appended)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from feeds import __version__
-from feeds.archives import ArchivePlan, newest_document, plan_archives
+from feeds.archives import ArchivePlan, newest_document, plan_archives, record_archives
 from feeds.catalogue import ArchiveState, Catalogue, Summary
 from feeds.config import Config, FeedSpec
 from feeds.ingest import Ingested
@@ -217,6 +217,7 @@ def _feed_documents(
             changed,
             lambda s: catalogue.body_text(s.source),
         )
+        record_archives(catalogue, plans)  # the archive documents are rendered from it
         moved = [
             p.slug for p in plans.values() if p.newest != p.previous and p.slug not in to_render
         ]
