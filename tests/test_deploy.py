@@ -112,7 +112,8 @@ def test_nginx_serves_the_tree_with_the_right_types_and_gzip(nginx):
     assert zipped.headers["content-encoding"] == "gzip"
     assert zipped.body == (site.public / "feeds/all.atom.gz").read_bytes()
     assert gzip.decompress(zipped.body) == (site.public / "feeds/all.atom").read_bytes()
-    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert zipped.headers["vary"] == "Accept, Accept-Encoding"  # feeds: see the next test
+    assert server.request("/opml.xml").headers["vary"] == "Accept-Encoding"
 
 
 def test_nginx_answers_conditional_requests_and_hides_state(nginx):
@@ -132,3 +133,20 @@ def test_nginx_answers_conditional_requests_and_hides_state(nginx):
     assert page.headers["content-encoding"] == "gzip"  # compressed on the fly: no twin
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_nginx_gives_browsers_feeds_as_xml_so_the_stylesheet_runs(nginx):
+    site, server = nginx
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for path, reader_type in (
+        ("/feeds/all.atom", "application/atom+xml; charset=utf-8"),
+        ("/feeds/all.rss", "application/rss+xml; charset=utf-8"),
+    ):
+        shown = server.request(path, headers={"Accept": browser, "Accept-Encoding": "gzip"})
+        read = server.request(path, headers={"Accept": "application/atom+xml, */*"})
+        assert shown.status == read.status == 200
+        assert shown.headers["content-type"] == "application/xml; charset=utf-8"
+        assert read.headers["content-type"] == reader_type
+        assert shown.headers["vary"] == read.headers["vary"] == "Accept, Accept-Encoding"
+        assert gzip.decompress(shown.body) == read.body == (site.public / path[1:]).read_bytes()
+    assert server.request("/feeds/missing.atom", headers={"Accept": browser}).status == 404
