@@ -96,20 +96,29 @@ def publish_build(
         if full or previous.get(slug) != signed or (config.archives and state is None):
             to_render[slug] = selection
 
-    documents, plans = _feed_documents(
+    documents, plans, held = _feed_documents(
         config, catalogue, selections, to_render, states, summaries, changed, newest
     )
     for slug, plan in plans.items():
         signatures[slug] = _signed(signatures[slug], plan.newest)
     selections_by_slug = {s.spec.slug: s for s in selections}
-    links = feed_links(config.site, selections)
+    # A feed cut to fit max_bytes holds fewer entries than it was given: the index says how
+    # many its documents hold, kept from the build that last rendered them.
+    counts = {
+        slug: n
+        for slug, n in json.loads(catalogue.get("counts") or "{}").items()
+        if slug in signatures
+    } | {slug: n for slug, n in held.items() if selections_by_slug[slug].spec.max_bytes}
+    links = feed_links(config.site, selections, counts=counts)
     latest = {s.spec.slug: s.entries[:HEADLINES] for s in selections}
     # The newest entries' versions stand for their titles: reading those is left for when
     # the index is rendered.
     listed = {slug: [(e.id, e.digest) for e in entries] for slug, entries in latest.items()}
     index_sig = digest(render_sig, links, newest, config.source.timezone.key, listed)
     if full or catalogue.get("index") != index_sig:
-        links = feed_links(config.site, selections, _headlines(config, catalogue, latest))
+        links = feed_links(
+            config.site, selections, _headlines(config, catalogue, latest), counts=counts
+        )
         for path, data in (
             ("index.html", render_index(config.site, links)),
             ("opml.xml", render_opml(config.site, links)),
@@ -156,6 +165,7 @@ def publish_build(
         catalogue.set_feed_signatures(signatures)
         for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):
             catalogue.put(key, value)
+        catalogue.put("counts", json.dumps(counts, sort_keys=True))
         clock.lap("publish")
     else:
         written, unchanged, removed = tuple(path for path, _ in writes), (), ()
@@ -183,10 +193,10 @@ def _feed_documents(
     summaries: Sequence[Summary],
     changed: frozenset[str],
     newest: datetime,
-) -> tuple[dict[str, Document], dict[str, ArchivePlan]]:
-    """The documents of the feeds to render, keyed by path; with archives on, also what
-    leaves each feed for its archive. A feed whose newest archive document changes is
-    rendered too (its `prev-archive` link moves)."""
+) -> tuple[dict[str, Document], dict[str, ArchivePlan], dict[str, int]]:
+    """The documents of the feeds to render, keyed by path, and how many entries each holds;
+    with archives on, also what leaves each feed for its archive. A feed whose newest
+    archive document changes is rendered too (its `prev-archive` link moves)."""
     ttl_minutes = max(1, round(config.schedule.interval / 60))
     make_entry = partial(entry_template, config.site)
     fragments = catalogue.fragments(
@@ -243,8 +253,9 @@ def _feed_documents(
         modified = max((e.updated for e in serialised[slug]), default=newest.timestamp())
         for fmt, data in formats.items():
             documents[feed_path(slug, fmt)] = Document(data, modified)
+    held = {slug: len(entries) for slug, entries in serialised.items()}
     del serialised, trial
-    return documents, plans
+    return documents, plans, held
 
 
 def _signed(signature: str, archive: int) -> str:

@@ -50,13 +50,16 @@ def feed_links(
     site: SiteConfig,
     feeds: Sequence[Selection[Any]],
     newest: Mapping[str, Sequence[Headline]] | None = None,
+    *,
+    counts: Mapping[str, int] | None = None,
 ) -> list[FeedLinks]:
-    """The public URLs of every feed, in publishing order, with its newest entries by slug."""
+    """The public URLs of every feed, in publishing order, with its newest entries by slug
+    and, where it holds fewer than it was given (`max_bytes`), its count by slug."""
     return [
         FeedLinks(
             slug=f.spec.slug,
             title=xml_safe(f.spec.title),
-            count=len(f.entries),
+            count=(counts or {}).get(f.spec.slug, len(f.entries)),
             atom=absolute(site.base_url, feed_path(f.spec.slug, "atom")),
             rss=absolute(site.base_url, feed_path(f.spec.slug, "rss")),
             json=absolute(site.base_url, feed_path(f.spec.slug, "json")),
