@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,4 +102,18 @@ def article_text(
     return (
         f"\n---\ntitle: '{title}'\ncategories: {categories}\nauthor: 新浪财经\n"
         f"date: {date}\n{extra}---\n\n<div>{body}</div>\n"
+    )
+
+
+def run_feeds(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the `feeds` command as a user would, in a process of its own; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

@@ -5,18 +5,11 @@ import subprocess
 import sys
 
 import pytest
-from sites import article_text, make_site
+from sites import article_text, make_site, run_feeds
 
 
 def run(*args, cwd, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "feeds", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_feeds(*args, cwd=cwd, env=env)
 
 
 @pytest.fixture

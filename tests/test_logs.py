@@ -11,7 +11,7 @@ from datetime import datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 from server import Server
-from sites import make_site
+from sites import make_site, run_feeds
 from test_serve import log_of, wait_for_line
 
 from feeds.logs import JsonFormatter
@@ -132,13 +132,7 @@ def test_watch_takes_the_format_from_the_environment(tmp_path):
 
 def test_an_unknown_format_is_refused(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
-    result = subprocess.run(
-        [sys.executable, "-m", "feeds", "watch", "-c", "feeds.yaml", "--log-format", "xml"],
-        cwd=site.root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_feeds("watch", "-c", "feeds.yaml", "--log-format", "xml", cwd=site.root)
     assert result.returncode == 2
     assert "'xml' is not one of 'text', 'json'" in result.stderr
 

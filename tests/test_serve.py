@@ -11,7 +11,7 @@ import time
 
 import pytest
 from server import Server
-from sites import article_text, make_site
+from sites import article_text, make_site, run_feeds
 
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
@@ -136,13 +136,7 @@ def test_serve_reports_a_busy_port(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", str(port)],
-            cwd=site.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run_feeds("serve", "-c", "feeds.yaml", "--port", str(port), cwd=site.root)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
@@ -192,13 +186,7 @@ def test_serve_reports_an_unusable_image_proxy_key(tmp_path):
     state = site.public / ".feeds"
     state.mkdir(parents=True)
     (state / "image-proxy.key").write_text("short\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
-        cwd=site.root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_feeds("serve", "-c", "feeds.yaml", "--port", "0", cwd=site.root)
     assert result.returncode == 1
     assert "image-proxy.key: the image proxy key is shorter than" in result.stderr
     assert "Traceback" not in result.stderr

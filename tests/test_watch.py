@@ -1,12 +1,10 @@
 """The watcher with the real scheduler and real file events, in temp dirs."""
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
-from sites import article_text, make_site
+from sites import article_text, make_site, run_feeds
 
 from feeds.lock import BuilderLock
 from feeds.watch import Watcher
@@ -138,22 +136,10 @@ def test_a_second_builder_is_refused(tmp_path):
         second = BuilderLock(site.public)
         assert not second.acquire()
         assert f"pid {os.getpid()}" in second.busy_message()
-        result = subprocess.run(
-            [sys.executable, "-m", "feeds", "watch", "-c", "feeds.yaml"],
-            cwd=site.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run_feeds("watch", "-c", "feeds.yaml", cwd=site.root)
         assert result.returncode == 1
         assert "another feeds process" in result.stderr and "already building" in result.stderr
-        built = subprocess.run(
-            [sys.executable, "-m", "feeds", "build", "-c", "feeds.yaml"],
-            cwd=site.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        built = run_feeds("build", "-c", "feeds.yaml", cwd=site.root)
         assert built.returncode == 1 and "already building" in built.stderr
     finally:
         first.release()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +16,7 @@ import pytest
 from factories import SITE, make_article, make_spec
 from feedcheck import assert_parses_cleanly, assert_valid_atom
 from lxml import etree
-from sites import article_text, make_site
+from sites import article_text, make_site, run_feeds
 
 from feeds.render import render_feed
 from feeds.select import Feed
@@ -331,14 +328,7 @@ def test_stop_drops_what_still_waits(hub):
 
 
 def run_build(site):
-    return subprocess.run(
-        [sys.executable, "-m", "feeds", "build", "-c", "feeds.yaml"],
-        cwd=site.root,
-        env={**os.environ, "no_proxy": "127.0.0.1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_feeds("build", "-c", "feeds.yaml", cwd=site.root, env={"no_proxy": "127.0.0.1"})
 
 
 def test_feeds_build_pings_the_hub_and_exits_0(tmp_path, hub):
