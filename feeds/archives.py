@@ -11,17 +11,26 @@ a full document's `next-archive` link always leads somewhere.
 
 A build looks only at what can have left: the entries the Atom document showed last time
 and the articles that changed. Only a feed that has no archive yet is searched whole.
+
+Which entry went where is kept in the catalogue; the published documents are the record,
+though: a catalogue that was lost is given back each feed's archive from them (restore),
+so that even then no full document changes.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from feeds.catalogue import ArchiveState, Catalogue, Summary
+from feeds.config import FeedSpec
 from feeds.select import Selection, belongs, select_feeds
 from feeds.urls import archive_path
+
+# An entry's id in an Atom document this module's feeds publish (see render._atom_entry).
+_ENTRY_ID = re.compile(rb"<entry>\s*<id>([^<]+)</id>")
 
 
 def newest_document(count: int, size: int) -> int:
@@ -39,6 +48,7 @@ class ArchivePlan:
     appended: tuple[str, ...]  # article ids given their sequence numbers now, in order
     previous: int  # the newest document number before this build
     changed: bool  # whether the state differs from the stored one
+    restored: tuple[str, ...] = ()  # ids read back from the published documents, by number
 
     @property
     def newest(self) -> int:
@@ -65,6 +75,34 @@ class ArchivePlan:
         return number * self.state.size <= self.state.total
 
 
+@dataclass(frozen=True)
+class Restored:
+    """A feed's archive read back from its published documents."""
+
+    size: int  # entries per document
+    ids: tuple[str, ...]  # article ids by sequence number; a stand-in where one is gone
+
+
+Restore = Callable[[FeedSpec], Restored | None]
+
+
+def restore(
+    slug: str, documents: Sequence[bytes], limit: int, article_ids: Mapping[str, str]
+) -> Restored:
+    """A feed's archive from its documents, oldest first. `article_ids`: entry id (URN) ->
+    article id, for the articles there are. A full document keeps its `size` places even
+    where an article was deleted before it was written, so numbers stay where they were."""
+    held = [[found.decode() for found in _ENTRY_ID.findall(data)] for data in documents]
+    full = held[:-1]
+    size = max((len(urns) for urns in full), default=0) or max(limit, len(held[-1]))
+    ids: list[str] = []
+    for number, urns in enumerate(held, start=1):
+        ids += [article_ids.get(urn, f"\x00gone {slug} {urn}") for urn in urns]
+        if number < len(held):
+            ids += [f"\x00gone {slug} {number}:{place}" for place in range(len(urns), size)]
+    return Restored(size, tuple(ids))
+
+
 def plan_archives(
     catalogue: Catalogue,
     selections: Sequence[Selection[Summary]],
@@ -72,9 +110,11 @@ def plan_archives(
     summaries: Sequence[Summary],
     changed: frozenset[str],
     text_of: Callable[[Summary], str],
+    restore_from: Restore,
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;
-    `summaries`: every article, newest first; `changed`: the sources read or gone this build.
+    `summaries`: every article, newest first; `changed`: the sources read or gone this build;
+    `restore_from`: a feed's archive as published, for a feed the catalogue has none of.
     Reads the catalogue, writes nothing: see record_archives."""
     states = catalogue.archive_states()
     unlimited = [
@@ -92,9 +132,17 @@ def plan_archives(
         spec = selection.spec
         in_document = set(shown[spec.slug])
         state = states.get(spec.slug)
+        restored: tuple[str, ...] = ()
         if state is None:
+            found = restore_from(spec)
             state = ArchiveState(spec.limit, 0, ())
-            candidates = [s for s in complete[spec.slug] if s.id not in in_document]
+            if found is not None:
+                restored = found.ids
+                state = ArchiveState(found.size, len(restored), ())
+            placed = set(restored)
+            candidates = [
+                s for s in complete[spec.slug] if s.id not in in_document and s.id not in placed
+            ]
         else:
             # What left the document since the last build, or changed: if it still belongs.
             left = [by_id[i] for i in state.shown if i not in in_document and i in by_id]
@@ -111,7 +159,9 @@ def plan_archives(
         after = ArchiveState(state.size, state.total + len(appended), tuple(shown[spec.slug]))
         changed_state = bool(appended) or after.shown != state.shown or spec.slug not in states
         previous = newest_document(state.total, state.size)
-        plans[spec.slug] = ArchivePlan(spec.slug, after, appended, previous, changed_state)
+        plans[spec.slug] = ArchivePlan(
+            spec.slug, after, appended, previous, changed_state, restored
+        )
     return plans
 
 
@@ -121,5 +171,9 @@ def record_archives(catalogue: Catalogue, plans: Mapping[str, ArchivePlan]) -> N
     for slug in catalogue.archive_states().keys() - plans.keys():
         catalogue.forget_archive(slug)
     for plan in plans.values():
+        if plan.restored:
+            catalogue.archive(
+                plan.slug, ArchiveState(plan.state.size, len(plan.restored), ()), plan.restored
+            )
         if plan.changed:
             catalogue.archive(plan.slug, plan.state, plan.appended)

@@ -7,14 +7,24 @@ A feed whose entries did not change keeps its bytes, so its ETag stays the same.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import partial
 
 from feeds import __version__
-from feeds.archives import ArchivePlan, newest_document, plan_archives, record_archives
+from feeds.archives import (
+    ArchivePlan,
+    Restore,
+    Restored,
+    newest_document,
+    plan_archives,
+    record_archives,
+    restore,
+)
 from feeds.catalogue import ArchiveState, Catalogue, Summary
 from feeds.config import Config, FeedSpec
 from feeds.ingest import Ingested
@@ -43,11 +53,13 @@ from feeds.render import (
 )
 from feeds.report import BuildReport, Clock
 from feeds.select import Selection, feed_specs, select_feeds
-from feeds.urls import FEED_FORMATS, archive_path, article_path, feed_path
+from feeds.urls import FEED_FORMATS, archive_path, article_path, entry_id, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
 SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
+log = logging.getLogger("feeds")
+
 HEADLINES = 5  # the newest entries the index lists under each feed
 _LONGEST_ARCHIVE = 10**12  # a document number with more digits than any feed will reach
 
@@ -226,6 +238,7 @@ def _feed_documents(
             summaries,
             changed,
             lambda s: catalogue.body_text(s.source),
+            _published_archive(config, summaries),
         )
         record_archives(catalogue, plans)  # the archive documents are rendered from it
         moved = [
@@ -256,6 +269,29 @@ def _feed_documents(
     held = {slug: len(entries) for slug, entries in serialised.items()}
     del serialised, trial
     return documents, plans, held
+
+
+def _published_archive(config: Config, summaries: Sequence[Summary]) -> Restore:
+    """Reads back a feed's archive documents from the output dir (see archives.restore)."""
+    article_ids: dict[str, str] = {}
+
+    def published(spec: FeedSpec) -> Restored | None:
+        documents = []
+        for number in itertools.count(1):
+            try:
+                documents.append((config.output.dir / archive_path(spec.slug, number)).read_bytes())
+            except FileNotFoundError:
+                break
+        if not documents:
+            return None
+        if not article_ids:  # made once, and only when there is something to restore
+            article_ids.update((entry_id(s.id), s.id) for s in summaries)
+        log.warning(
+            "archive of feed %r: read back from its %d documents", spec.slug, len(documents)
+        )
+        return restore(spec.slug, documents, spec.limit, article_ids)
+
+    return published
 
 
 def _signed(signature: str, archive: int) -> str:

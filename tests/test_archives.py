@@ -190,14 +190,26 @@ def test_a_reader_backfills_everything_over_http(site: Site) -> None:
         assert again.status == 304
 
 
-def test_a_lost_catalogue_numbers_the_archive_again_consistently(site: Site) -> None:
-    for day in range(10, 14):  # late arrivals: their order now differs from a cold build's
+def test_a_lost_catalogue_reads_the_archive_back_and_rewrites_no_full_document(
+    site: Site,
+) -> None:
+    # Late arrivals fill document 4 (their order differs from a cold build's), 5 opens.
+    for day in range(10, 15):
         site.write(f"late{day}.txt", article_text(f"迟到的{day}", date=f"{day} Jun 2009 10:00:00"))
     assert site.build().ok
+    (site.articles / "late12.txt").unlink()  # gone, though a full document holds it
+    assert site.build().ok
+    full = archive_files(site)[:-1]
+    assert len(full) == 4
+    before = stamps(full)
     for path in (site.public / ".feeds").glob("catalogue.sqlite*"):
         path.unlink()
+    site.write("later.txt", article_text("又一篇迟到的", date="1 Jul 2009 10:00:00"))
     assert site.build().ok
+    assert stamps(full) == before
     every = entry_ids((site.public / "feeds/finance.atom").read_bytes())
     for path in archive_files(site):
         every += entry_ids(path.read_bytes())
-    assert len(every) == len(set(every)) == UNDER_FINANCE + 4
+    # Every article once, the deleted one too (in its full document), the new one in 5.
+    assert len(every) == len(set(every)) == UNDER_FINANCE + 5 + 1
+    assert "又一篇迟到的" in archive_files(site)[4].read_text("utf-8")
