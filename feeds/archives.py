@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
-from feeds.catalogue import ArchiveState, Catalogue, Summary
-from feeds.config import FeedSpec
+from feeds.archive_tables import ArchiveState
+from feeds.catalogue import Catalogue, Summary
+from feeds.config import Config, FeedSpec
+from feeds.publish import Document
+from feeds.render import EPOCH, entry_template, render_archive
 from feeds.select import Selection, belongs, select_feeds
 from feeds.urls import archive_path
 
@@ -116,7 +120,7 @@ def plan_archives(
     `summaries`: every article, newest first; `changed`: the sources read or gone this build;
     `restore_from`: a feed's archive as published, for a feed the catalogue has none of.
     Reads the catalogue, writes nothing: see record_archives."""
-    states = catalogue.archive_states()
+    states = catalogue.archives.states()
     unlimited = [
         replace(s.spec, limit=sys.maxsize) for s in selections if s.spec.slug not in states
     ]
@@ -151,7 +155,7 @@ def plan_archives(
                 for s in dict.fromkeys(left + touched)
                 if s.id not in in_document and belongs(spec, s, text_of)
             ]
-        known = catalogue.archived(spec.slug, [s.id for s in candidates])
+        known = catalogue.archives.holding(spec.slug, [s.id for s in candidates])
         new = sorted(
             (s for s in candidates if s.id not in known), key=lambda s: (s.published, s.id)
         )
@@ -168,12 +172,51 @@ def plan_archives(
 def record_archives(catalogue: Catalogue, plans: Mapping[str, ArchivePlan]) -> None:
     """Store the plans in the catalogue (committed with the build, after publishing), and
     forget the archives of feeds that are gone, and their subscribers with them."""
-    for slug in catalogue.archive_states().keys() - plans.keys():
-        catalogue.forget_archive(slug)
+    for slug in catalogue.archives.states().keys() - plans.keys():
+        catalogue.archives.forget(slug)
     for plan in plans.values():
         if plan.restored:
-            catalogue.archive(
+            catalogue.archives.append(
                 plan.slug, ArchiveState(plan.state.size, len(plan.restored), ()), plan.restored
             )
         if plan.changed:
-            catalogue.archive(plan.slug, plan.state, plan.appended)
+            catalogue.archives.append(plan.slug, plan.state, plan.appended)
+
+
+def archives_due(
+    plans: Mapping[str, ArchivePlan], published: Callable[[str], bool]
+) -> dict[str, list[int]]:
+    """The archive documents to write: those this build changes, and any not `published`.
+    A full one that is there is never written again."""
+    due: dict[str, list[int]] = {}
+    for slug, plan in plans.items():
+        numbers = set(plan.touched())
+        numbers |= {n for n, path in enumerate(plan.documents(), 1) if not published(path)}
+        if numbers:
+            due[slug] = sorted(numbers)
+    return due
+
+
+def archive_documents(
+    config: Config,
+    catalogue: Catalogue,
+    selections: Mapping[str, Selection[Summary]],
+    plans: Mapping[str, ArchivePlan],
+    due: Mapping[str, list[int]],
+    summaries: Sequence[Summary],
+) -> Iterator[tuple[str, Document]]:
+    """The due archive documents, rendered one at a time."""
+    make_entry = partial(entry_template, config.site)
+    by_id = {summary.id: summary for summary in summaries}
+    for slug, numbers in due.items():
+        plan, spec = plans[slug], selections[slug].spec
+        for number in numbers:
+            ids = catalogue.archives.between(slug, *plan.sequence(number))
+            # An article deleted since it was archived is left out when its document is
+            # next written (only ever the open one).
+            held = sorted((by_id[i] for i in ids if i in by_id), key=lambda s: (-s.published, s.id))
+            found = catalogue.fragments((s.source for s in held), make_entry)
+            entries = [found[s.source] for s in held]
+            data = render_archive(config.site, spec, number, entries, full=plan.is_full(number))
+            modified = max((e.updated for e in entries), default=EPOCH.timestamp())
+            yield archive_path(slug, number), Document(data, modified)

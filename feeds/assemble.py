@@ -7,26 +7,20 @@ A feed whose entries did not change keeps its bytes, so its ETag stays the same.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import partial
 
 from feeds import __version__
 from feeds.archives import (
-    ArchivePlan,
-    Restore,
-    Restored,
+    archive_documents,
+    archives_due,
     newest_document,
-    plan_archives,
-    record_archives,
-    restore,
 )
-from feeds.catalogue import ArchiveState, Catalogue, Summary
-from feeds.config import Config, FeedSpec
+from feeds.catalogue import Catalogue, Summary
+from feeds.config import Config
+from feeds.feed_documents import feed_documents
 from feeds.ingest import Ingested
 from feeds.pages import (
     Headline,
@@ -45,23 +39,16 @@ from feeds.render import (
     EPOCH,
     FORMAT,
     STYLESHEET,
-    Fragments,
-    entry_template,
     entry_url,
-    render_archive,
-    render_documents,
 )
 from feeds.report import BuildReport, Clock
 from feeds.select import Selection, feed_specs, select_feeds
-from feeds.urls import FEED_FORMATS, archive_path, article_path, entry_id, feed_path
+from feeds.urls import FEED_FORMATS, archive_path, article_path, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
 SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
-log = logging.getLogger("feeds")
-
 HEADLINES = 5  # the newest entries the index lists under each feed
-_LONGEST_ARCHIVE = 10**12  # a document number with more digits than any feed will reach
 
 
 def publish_build(
@@ -95,7 +82,7 @@ def publish_build(
     selections = select_feeds(
         feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
     )
-    states = catalogue.archive_states() if config.archives else {}
+    states = catalogue.archives.states() if config.archives else {}
     signatures: dict[str, str] = {}
     to_render: dict[str, Selection[Summary]] = {}
     for selection in selections:
@@ -108,7 +95,7 @@ def publish_build(
         if full or previous.get(slug) != signed or (config.archives and state is None):
             to_render[slug] = selection
 
-    documents, plans, held = _feed_documents(
+    documents, plans, held = feed_documents(
         config, catalogue, selections, to_render, states, summaries, changed, newest
     )
     for slug, plan in plans.items():
@@ -158,17 +145,17 @@ def publish_build(
     current |= {path for paths in archived.values() for path in paths}
     removals = (manifest or set()) - current
     if manifest is None:  # a first build, or a tree that lost its manifest: ask the disk
-        due = _archives_due(plans, lambda path: (config.output.dir / path).is_file())
+        due = archives_due(plans, lambda path: (config.output.dir / path).is_file())
     else:
-        due = _archives_due(plans, manifest.__contains__)
-    archive_documents = (
-        _archive_documents(config, catalogue, selections_by_slug, plans, due, summaries)
+        due = archives_due(plans, manifest.__contains__)
+    archived_now = (
+        archive_documents(config, catalogue, selections_by_slug, plans, due, summaries)
         if plans
         else iter(())
     )
     # Pages first: a feed never links to a page that is not there yet; nor to an archive
     # document.
-    writes = _chain(_chain(pages, archive_documents), documents.items())
+    writes = _chain(_chain(pages, archived_now), documents.items())
     if write:
         upcoming = [s.page for s in page_summaries] + list(documents)
         upcoming += [archive_path(slug, n) for slug, numbers in due.items() for n in numbers]
@@ -196,186 +183,9 @@ def publish_build(
     )
 
 
-def _feed_documents(
-    config: Config,
-    catalogue: Catalogue,
-    selections: Sequence[Selection[Summary]],
-    to_render: dict[str, Selection[Summary]],
-    states: Mapping[str, ArchiveState],
-    summaries: Sequence[Summary],
-    changed: frozenset[str],
-    newest: datetime,
-) -> tuple[dict[str, Document], dict[str, ArchivePlan], dict[str, int]]:
-    """The documents of the feeds to render, keyed by path, and how many entries each holds;
-    with archives on, also what leaves each feed for its archive. A feed whose newest
-    archive document changes is rendered too (its `prev-archive` link moves)."""
-    ttl_minutes = max(1, round(config.schedule.interval / 60))
-    make_entry = partial(entry_template, config.site)
-    fragments = catalogue.fragments(
-        {e.source for s in to_render.values() for e in s.entries}, make_entry
-    )
-    serialised = {slug: [fragments[e.source] for e in s.entries] for slug, s in to_render.items()}
-    del fragments
-    trial: dict[str, dict[str, bytes]] = {}  # documents rendered while fitting max_bytes
-    for slug, selection in to_render.items():
-        if selection.spec.max_bytes:
-            serialised[slug], trial[slug] = _within(
-                config, selection.spec, serialised[slug], ttl_minutes, newest
-            )
-    plans: dict[str, ArchivePlan] = {}
-    selections_by_slug = {s.spec.slug: s for s in selections}
-    if config.archives:
-        shown = {
-            slug: [s.id for s in selections_by_slug[slug].entries[: len(serialised[slug])]]
-            if slug in to_render
-            else list(states[slug].shown)
-            for slug in selections_by_slug
-        }
-        plans = plan_archives(
-            catalogue,
-            selections,
-            shown,
-            summaries,
-            changed,
-            lambda s: catalogue.body_text(s.source),
-            _published_archive(config, summaries),
-        )
-        record_archives(catalogue, plans)  # the archive documents are rendered from it
-        moved = [
-            p.slug for p in plans.values() if p.newest != p.previous and p.slug not in to_render
-        ]
-        for slug in moved:  # the same entries, a new prev-archive link
-            selection = to_render[slug] = selections_by_slug[slug]
-            kept = selection.entries[: len(shown[slug])]
-            found = catalogue.fragments((e.source for e in kept), make_entry)
-            serialised[slug] = [found[e.source] for e in kept]
-    documents: dict[str, Document] = {}
-    for slug, selection in to_render.items():
-        archive = plans[slug].newest if slug in plans else 0
-        formats = trial.get(slug) if not archive else None
-        if formats is None:
-            formats = render_documents(
-                config.site,
-                selection.spec,
-                serialised[slug],
-                ttl_minutes,
-                newest,
-                hub=config.websub.hub,
-                archive=archive,
-            )
-        modified = max((e.updated for e in serialised[slug]), default=newest.timestamp())
-        for fmt, data in formats.items():
-            documents[feed_path(slug, fmt)] = Document(data, modified)
-    held = {slug: len(entries) for slug, entries in serialised.items()}
-    del serialised, trial
-    return documents, plans, held
-
-
-def _published_archive(config: Config, summaries: Sequence[Summary]) -> Restore:
-    """Reads back a feed's archive documents from the output dir (see archives.restore)."""
-    article_ids: dict[str, str] = {}
-
-    def published(spec: FeedSpec) -> Restored | None:
-        documents = []
-        for number in itertools.count(1):
-            try:
-                documents.append((config.output.dir / archive_path(spec.slug, number)).read_bytes())
-            except FileNotFoundError:
-                break
-        if not documents:
-            return None
-        if not article_ids:  # made once, and only when there is something to restore
-            article_ids.update((entry_id(s.id), s.id) for s in summaries)
-        log.warning(
-            "archive of feed %r: read back from its %d documents", spec.slug, len(documents)
-        )
-        return restore(spec.slug, documents, spec.limit, article_ids)
-
-    return published
-
-
 def _signed(signature: str, archive: int) -> str:
     """A feed's signature with the number of the archive document it links, if any."""
     return digest(signature, archive) if archive else signature
-
-
-def _archives_due(
-    plans: Mapping[str, ArchivePlan], published: Callable[[str], bool]
-) -> dict[str, list[int]]:
-    """The archive documents to write: those this build changes, and any not `published`.
-    A full one that is there is never written again."""
-    due: dict[str, list[int]] = {}
-    for slug, plan in plans.items():
-        numbers = set(plan.touched())
-        numbers |= {n for n, path in enumerate(plan.documents(), 1) if not published(path)}
-        if numbers:
-            due[slug] = sorted(numbers)
-    return due
-
-
-def _archive_documents(
-    config: Config,
-    catalogue: Catalogue,
-    selections: Mapping[str, Selection[Summary]],
-    plans: Mapping[str, ArchivePlan],
-    due: Mapping[str, list[int]],
-    summaries: Sequence[Summary],
-) -> Iterator[tuple[str, Document]]:
-    """The due archive documents, rendered one at a time."""
-    make_entry = partial(entry_template, config.site)
-    by_id = {summary.id: summary for summary in summaries}
-    for slug, numbers in due.items():
-        plan, spec = plans[slug], selections[slug].spec
-        for number in numbers:
-            ids = catalogue.archived_between(slug, *plan.sequence(number))
-            # An article deleted since it was archived is left out when its document is
-            # next written (only ever the open one).
-            held = sorted((by_id[i] for i in ids if i in by_id), key=lambda s: (-s.published, s.id))
-            found = catalogue.fragments((s.source for s in held), make_entry)
-            entries = [found[s.source] for s in held]
-            data = render_archive(config.site, spec, number, entries, full=plan.is_full(number))
-            modified = max((e.updated for e in entries), default=EPOCH.timestamp())
-            yield archive_path(slug, number), Document(data, modified)
-
-
-def _within(
-    config: Config,
-    spec: FeedSpec,
-    entries: list[Fragments],
-    ttl_minutes: int,
-    newest: datetime,
-) -> tuple[list[Fragments], dict[str, bytes]]:
-    """The newest entries whose documents all fit in `spec.max_bytes`, and the documents.
-
-    With archives on, the documents link an archive document whose number is not known yet:
-    room is kept for the longest such link, and the documents are rendered again."""
-    archive = _LONGEST_ARCHIVE if config.archives else 0
-
-    def render(count: int) -> dict[str, bytes]:
-        return render_documents(
-            config.site,
-            spec,
-            entries[:count],
-            ttl_minutes,
-            newest,
-            hub=config.websub.hub,
-            archive=archive,
-        )
-
-    def fits(documents: dict[str, bytes]) -> bool:
-        return max(len(data) for data in documents.values()) <= spec.max_bytes
-
-    documents = render(len(entries))
-    if fits(documents):
-        return entries, documents
-    low, high = 0, len(entries)  # render(low) fits (or low is 0); render(high) does not
-    while high - low > 1:
-        middle = (low + high) // 2
-        if fits(render(middle)):
-            low = middle
-        else:
-            high = middle
-    return entries[:low], render(low)
 
 
 def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[tuple[Summary, str]]]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from feeds.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
 from feeds.model import Article, CategoryPath
 from feeds.render import Fragments, fill
 from feeds.text import html_text
@@ -55,24 +56,6 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
 """
-# What each feed's archive documents hold (RFC 5005; see feeds.archives). Unlike the tables
-# above, these are not derived from the files, so a change of rules keeps them: an archive
-# document, once full, never changes.
-_ARCHIVE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS archive_feeds (
-    slug TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    shown TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS archived (
-    slug TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    PRIMARY KEY (slug, seq),
-    UNIQUE (slug, id)
-);
-"""
 
 
 class Known(NamedTuple):
@@ -98,14 +81,6 @@ class Summary(NamedTuple):
     page: str  # its permalink page, relative to the output dir
     author: str | None  # for feeds that filter on it
     title: str
-
-
-class ArchiveState(NamedTuple):
-    """A feed's archive as the last build left it."""
-
-    size: int  # entries per archive document: the feed's limit when its archive began
-    total: int  # entries archived so far, numbered 0 .. total - 1
-    shown: tuple[str, ...]  # ids of the entries its Atom document showed
 
 
 class Entry(NamedTuple):
@@ -149,6 +124,7 @@ class Catalogue:
         self._summaries: dict[str, Summary] | None = None
         self._ordered: list[Summary] | None = None
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
+        self.archives = ArchiveTables(connection)
 
     @classmethod
     def open(cls, path: Path | None, rules: str) -> Catalogue:
@@ -169,7 +145,7 @@ class Catalogue:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA + _ARCHIVE_SCHEMA)
+            connection.executescript(_SCHEMA + ARCHIVE_SCHEMA)
             stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
             wanted = {"schema": SCHEMA_VERSION, "rules": rules}
             if {key: stored.get(key) for key in wanted} != wanted:
@@ -366,50 +342,6 @@ class Catalogue:
         """Replace the recorded feed signatures."""
         self._db.execute("DELETE FROM feeds")
         self._db.executemany("INSERT INTO feeds VALUES (?, ?)", signatures.items())
-
-    def archive_states(self) -> dict[str, ArchiveState]:
-        """Slug -> what its archive holds, for every feed that has one."""
-        rows = self._db.execute("SELECT slug, size, count, shown FROM archive_feeds")
-        return {
-            slug: ArchiveState(size, count, tuple(json.loads(shown)))
-            for slug, size, count, shown in rows
-        }
-
-    def archived(self, slug: str, ids: Iterable[str]) -> set[str]:
-        """Which of these article ids a feed's archive already holds."""
-        found: set[str] = set()
-        wanted = list(ids)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id FROM archived WHERE slug = ? AND id IN ({marks})"
-            found.update(row[0] for row in self._db.execute(query, [slug, *chunk]))
-        return found
-
-    def archive(self, slug: str, state: ArchiveState, appended: Iterable[str]) -> None:
-        """Append these ids to a feed's archive; `state` is the archive after appending."""
-        first = state.total - len(appended := list(appended))
-        self._db.executemany(
-            "INSERT INTO archived VALUES (?, ?, ?)",
-            ((slug, first + offset, id_) for offset, id_ in enumerate(appended)),
-        )
-        self._db.execute(
-            "INSERT OR REPLACE INTO archive_feeds VALUES (?, ?, ?, ?)",
-            (slug, state.size, state.total, json.dumps(list(state.shown), ensure_ascii=False)),
-        )
-
-    def archived_between(self, slug: str, start: int, stop: int) -> list[str]:
-        """The ids a feed archived with sequence numbers start .. stop - 1, in order."""
-        rows = self._db.execute(
-            "SELECT id FROM archived WHERE slug = ? AND seq >= ? AND seq < ? ORDER BY seq",
-            (slug, start, stop),
-        )
-        return [row[0] for row in rows]
-
-    def forget_archive(self, slug: str) -> None:
-        """A feed that is no longer published takes its archive with it."""
-        self._db.execute("DELETE FROM archived WHERE slug = ?", (slug,))
-        self._db.execute("DELETE FROM archive_feeds WHERE slug = ?", (slug,))
 
     def get(self, key: str) -> str | None:
         """A stored value (e.g. the signature of the pages' settings)."""
