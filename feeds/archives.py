@@ -215,7 +215,7 @@ def archive_documents(
             # An article deleted since it was archived is left out when its document is
             # next written (only ever the open one).
             held = sorted((by_id[i] for i in ids if i in by_id), key=lambda s: (-s.published, s.id))
-            found = catalogue.fragments((s.source for s in held), make_entry)
+            found = catalogue.fragments((s.source for s in held), make_entry, atom_only=True)
             entries = [found[s.source] for s in held]
             data = render_archive(config.site, spec, number, entries, full=plan.is_full(number))
             modified = max((e.updated for e in entries), default=EPOCH.timestamp())

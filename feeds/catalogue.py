@@ -278,10 +278,15 @@ class Catalogue:
                 yield article_from_json(data, content)
 
     def fragments(
-        self, sources: Iterable[str], make: Callable[[Article], Fragments]
+        self,
+        sources: Iterable[str],
+        make: Callable[[Article], Fragments],
+        *,
+        atom_only: bool = False,
     ) -> dict[str, Fragments]:
         """The serialised entries of these sources, by source. An entry not serialised yet is
-        made by `make` from its article, and kept."""
+        made by `make` from its article, and kept. `atom_only`: the Atom fragments alone, for
+        archive documents, which hold every entry four or five times over."""
         found: dict[str, Fragments] = {}
         wanted = list(sources)
         for start in range(0, len(wanted), 500):
@@ -300,7 +305,7 @@ class Catalogue:
                     made.append((template.atom, template.rss, template.json, source))
                 else:
                     template = Fragments(atom, rss, json_item, updated)
-                found[source] = fill(template, content)
+                found[source] = fill(template, content, atom_only=atom_only)
             self._db.executemany(
                 "UPDATE articles SET atom = ?, rss = ?, json = ? WHERE source = ?", made
             )

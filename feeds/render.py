@@ -94,11 +94,15 @@ def entry_template(site: SiteConfig, article: Article) -> Fragments:
     )
 
 
-def fill(template: Fragments, content: str) -> Fragments:
-    """An entry template with its body put in."""
+def fill(template: Fragments, content: str, *, atom_only: bool = False) -> Fragments:
+    """An entry template with its body put in; `atom_only`: in the Atom fragment alone (an
+    archive document's), the others left empty."""
     escaped = _t(content)
+    atom = template.atom.replace(HOLE, escaped, 1)
+    if atom_only:
+        return Fragments(atom=atom, rss="", json="", updated=template.updated)
     return Fragments(
-        atom=template.atom.replace(HOLE, escaped, 1),
+        atom=atom,
         rss=template.rss.replace(HOLE, escaped, 1),
         json=template.json.replace(
             _JSON_HOLE, json.dumps(xml_safe(content), ensure_ascii=False), 1
