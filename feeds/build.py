@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Collection
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from feeds import __version__
 from feeds.assemble import digest, publish_build
@@ -73,7 +73,9 @@ class Builder:
     and its in-memory mirror warm between builds."""
 
     def __init__(self, config: Config, *, write: bool = True) -> None:
-        self.config = config
+        # Archive documents only record what was published: a check, which publishes
+        # nothing, has none to plan (and no catalogue that remembers them).
+        self.config = config if write else replace(config, archives=False)
         self.write = write
         self.path = config.state.dir / FILE_NAME if write else None
         self._catalogue: Catalogue | None = None

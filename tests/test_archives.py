@@ -213,3 +213,11 @@ def test_a_lost_catalogue_reads_the_archive_back_and_rewrites_no_full_document(
     # Every article once, the deleted one too (in its full document), the new one in 5.
     assert len(every) == len(set(every)) == UNDER_FINANCE + 5 + 1
     assert "又一篇迟到的" in archive_files(site)[4].read_text("utf-8")
+
+
+def test_a_check_plans_no_archive_and_reads_none_back(site: Site, caplog) -> None:
+    before = stamps(archive_files(site))
+    report = site.build(write=False)
+    assert report.ok and report.files_written == 0
+    assert "read back" not in caplog.text
+    assert stamps(archive_files(site)) == before
