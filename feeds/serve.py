@@ -76,6 +76,12 @@ def watch(config: Config) -> None:
     if watcher is None:
         raise BuilderBusy(lock.busy_message())
     _raise_on_sigterm()
+    if config.images.proxy:
+        log.warning(
+            "images.proxy is on, but this process serves nothing: the /images/ URLs the "
+            "feeds link work only where `feeds serve` or the WSGI app answers %s",
+            config.site.base_url,
+        )
     try:
         log.info("watching %s, publishing to %s", config.source.dir, config.output.dir)
         threading.Event().wait()

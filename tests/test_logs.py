@@ -151,3 +151,15 @@ def test_a_json_line_keeps_a_multiline_message_and_the_traceback_on_one_line():
     assert parsed_line["message"] == "第一行\n第二行 参数"
     assert parsed_line["level"] == "ERROR" and parsed_line["articles"] == 3
     assert "ValueError: 坏了" in parsed_line["exception"]
+
+
+def test_watch_warns_that_it_cannot_answer_the_image_proxy(tmp_path):
+    site = make_site(tmp_path, config=CONFIG + "images: {proxy: true, key: " + "k" * 32 + "}\n")
+    process = start(site, "watch", env={"FEEDS_LOG_FORMAT": "json"})
+    try:
+        _, seen = wait_for_line(process, WATCHING)
+    finally:
+        rest = stop(process)
+    warned = [line for line in parsed(seen + rest) if "images.proxy is on" in line["message"]]
+    assert warned and warned[0]["level"] == "WARNING"
+    assert "http://127.0.0.1:8080/" in warned[0]["message"]
