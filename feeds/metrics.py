@@ -8,12 +8,19 @@ about 10 µs) and turned into metrics when /metrics is scraped.
 Build counts and durations come from the process that builds. A process that only
 serves (another one holds the builder lock) still reports the last build, from the
 status file that every build leaves in the state dir.
+
+Under a WSGI server with several worker processes, each counts its own requests; with
+PROMETHEUS_MULTIPROC_DIR set (prometheus_client's multiprocess mode), every process adds
+its counts to that directory's files once a second, and /metrics sums them over all
+processes, so a scrape sees the whole server whichever worker answers it.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import CollectorRegistry
 
 from feeds import __version__
@@ -107,35 +115,96 @@ class RequestCounts:
         return dict(self.published), dict(self.app)
 
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_REQUESTS_HELP = (
+    "HTTP responses sent, by status code and by what answered: published (a published "
+    "document) or app (/healthz, /metrics, the image proxy, 404 and other errors)."
+)
+
+
 def create_registry(
     requests: RequestCounts, builds: BuildMetrics | None, state_dir: Path
 ) -> CollectorRegistry:
-    """A registry of the app's own: requests, builds (when this process builds), last build."""
+    """A registry of the app's own: requests, builds (when this process builds), last build.
+
+    In prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set), requests and
+    builds are those of every process that shares the directory."""
     registry = CollectorRegistry()
-    registry.register(_Collector(requests, builds, state_dir))
+    shared = SharedRequests(requests) if os.environ.get(MULTIPROCESS_ENV) else None
+    registry.register(_Collector(requests, builds, state_dir, shared))
     return registry
+
+
+class SharedRequests:
+    """This process's request counts, added to prometheus_client's multiprocess files once
+    a second (and at each scrape it answers), so that /metrics can sum every process's.
+
+    The request path still only increments a dict; a daemon thread does the rest."""
+
+    def __init__(self, requests: RequestCounts, interval: float = 1.0) -> None:
+        self.requests = requests
+        self._counter = Counter(
+            "feeds_http_requests", _REQUESTS_HELP, ["handler", "code"], registry=None
+        )
+        self._sent: tuple[dict[int, int], dict[int, int]] = ({}, {})  # counts added so far
+        self._lock = threading.Lock()
+        threading.Thread(
+            target=self._every, args=(interval,), daemon=True, name="feeds-metrics"
+        ).start()
+
+    def _every(self, interval: float) -> None:
+        while True:
+            time.sleep(interval)
+            self.sync()
+
+    def sync(self) -> None:
+        """Add what was counted since the last sync to the shared files."""
+        with self._lock:
+            for handler, counts, sent in zip(
+                ("published", "app"), self.requests.snapshot(), self._sent, strict=True
+            ):
+                for code, count in counts.items():
+                    if count != sent.get(code, 0):
+                        self._counter.labels(handler, str(code)).inc(count - sent.get(code, 0))
+                        sent[code] = count
+
+    def collect(self) -> list[Metric]:
+        """Every process's counters and histograms, summed (requests, builds, durations)."""
+        self.sync()
+        # prometheus_client leaves this collector unannotated.
+        return list(MultiProcessCollector(None).collect())  # type: ignore[no-untyped-call]
 
 
 class _Collector:
     def __init__(
-        self, requests: RequestCounts, builds: BuildMetrics | None, state_dir: Path
+        self,
+        requests: RequestCounts,
+        builds: BuildMetrics | None,
+        state_dir: Path,
+        shared: SharedRequests | None = None,
     ) -> None:
         self.requests = requests
         self.builds = builds
         self.state_dir = state_dir
+        self.shared = shared
 
     def collect(self) -> Iterable[Metric]:
         info = GaugeMetricFamily("feeds_info", "The running version of feeds.", labels=["version"])
         info.add_metric([__version__], 1)
         yield info
-        yield from _request_metrics(*self.requests.snapshot())
+        if self.shared is not None:
+            families = self.shared.collect()
+            yield from families
+            yield _not_modified_ratio(_published_counts(families))
+        else:
+            yield from _request_metrics(*self.requests.snapshot())
         yield GaugeMetricFamily(
             "feeds_builder",
             "1 when this process builds the output dir, 0 when another process does and "
             "this one only serves.",
             value=0 if self.builds is None else 1,
         )
-        if self.builds is not None:
+        if self.builds is not None and self.shared is None:  # else in the shared files
             yield from self.builds.collect()
         last = self.builds.last if self.builds is not None else None
         yield from _last_build_metrics(last or read_status(self.state_dir))
@@ -143,17 +212,29 @@ class _Collector:
 
 def _request_metrics(published: dict[int, int], app: dict[int, int]) -> Iterator[Metric]:
     requests = CounterMetricFamily(
-        "feeds_http_requests",
-        "HTTP responses sent, by status code and by what answered: published (a published "
-        "document) or app (/healthz, /metrics, the image proxy, 404 and other errors).",
-        labels=["handler", "code"],
+        "feeds_http_requests", _REQUESTS_HELP, labels=["handler", "code"]
     )
     for handler, counts in (("published", published), ("app", app)):
         for code, count in sorted(counts.items()):
             requests.add_metric([handler, str(code)], count)
     yield requests
+    yield _not_modified_ratio(published)
+
+
+def _published_counts(families: Iterable[Metric]) -> dict[int, int]:
+    """Responses to requests for published documents by code, from summed families."""
+    counts: dict[int, int] = {}
+    for family in families:
+        for sample in family.samples if family.name == "feeds_http_requests" else ():
+            if sample.name.endswith("_total") and sample.labels.get("handler") == "published":
+                code = int(sample.labels["code"])
+                counts[code] = counts.get(code, 0) + int(sample.value)
+    return counts
+
+
+def _not_modified_ratio(published: dict[int, int]) -> Metric:
     total = sum(published.values())
-    yield GaugeMetricFamily(
+    return GaugeMetricFamily(
         "feeds_http_not_modified_ratio",
         "Share of the requests for published documents answered 304 Not Modified, since "
         "the process started (NaN before the first).",

@@ -1,11 +1,17 @@
 """/metrics on the real server, over real HTTP, after real builds."""
 
 import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
-from server import running
+from server import Server, running
 from sites import article_text, make_site
 
 from feeds import __version__
@@ -169,3 +175,47 @@ def test_each_app_has_its_own_registry(tmp_path):
         assert requests_total(scrape(one), "published", 200) == 3
         assert requests_total(scrape(two), "published", 200) == 0
     assert REGISTRY.get_sample_value("feeds_http_requests_total") is None
+
+
+def test_under_gunicorn_every_scrape_sums_every_worker(tmp_path):
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    if not os.path.exists(gunicorn):
+        pytest.skip("gunicorn is not installed")
+    site = make_site(tmp_path, config=CONFIG)
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [gunicorn, "-w", "3", "-b", f"127.0.0.1:{port}", "feeds.serve:wsgi_app()"],
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "FEEDS_CONFIG": "feeds.yaml", "PROMETHEUS_MULTIPROC_DIR": str(shared)},
+    )
+    try:
+        server = Server("127.0.0.1", port)
+        deadline = time.monotonic() + 30
+        while True:  # up, and built
+            try:
+                if server.request("/feeds/all.atom").status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn never served the feed"
+            time.sleep(0.2)
+        for _ in range(30):  # a new connection each: gunicorn's workers take turns
+            assert server.request("/feeds/finance.rss").status == 200
+        time.sleep(2.5)  # every worker adds its counts once a second
+        scrapes = [scrape(server) for _ in range(6)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    # Whichever worker answers, it reports the whole server: the same counts each time.
+    totals = {requests_total(samples, "published", 200) for samples in scrapes}
+    assert len(totals) == 1 and totals.pop() >= 31
+    for samples in scrapes:
+        assert value(samples, "feeds_builds_total", outcome="ok") == 1
+        assert value(samples, "feeds_build_duration_seconds_count") == 1
+        assert value(samples, "feeds_http_not_modified_ratio") == 0
