@@ -17,6 +17,7 @@ processes, so a scrape sees the whole server whichever worker answers it.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -36,6 +37,8 @@ from feeds.status import read_status
 
 if TYPE_CHECKING:  # the web app imports this module; it need not load the builder
     from feeds.report import BuildReport
+
+log = logging.getLogger("feeds")
 
 # A build takes from milliseconds (nothing changed) to minutes (a cold build of a large tree).
 BUILD_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -155,7 +158,12 @@ class SharedRequests:
     def _every(self, interval: float) -> None:
         while True:
             time.sleep(interval)
-            self.sync()
+            try:
+                self.sync()
+            except OSError as exc:  # the directory went away: the next scrape says so too
+                log.warning(
+                    "cannot add request counts to %s: %s", os.environ.get(MULTIPROCESS_ENV), exc
+                )
 
     def sync(self) -> None:
         """Add what was counted since the last sync to the shared files."""
