@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
 
 from feeds.wsgi import make_server
 
@@ -85,3 +94,52 @@ def running(app, threads: int = 4) -> Iterator[Server]:
             dispatcher.close()
         thread.join(timeout=10)
         assert not thread.is_alive(), "the server thread did not stop"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Gunicorn:
+    """A gunicorn serving `feeds.serve:wsgi_app()`; `log` is its stderr once it stopped."""
+
+    process: subprocess.Popen[str]
+    server: Server
+    log: str = ""
+
+
+@contextmanager
+def gunicorn(cwd: Path, workers: int, env: dict[str, str] | None = None) -> Iterator[Gunicorn]:
+    """Run gunicorn with `workers` processes on a free loopback port, configured by
+    `cwd`/feeds.yaml, until the block ends; yields once it serves a built feed."""
+    binary = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    if not os.path.exists(binary):
+        pytest.skip("gunicorn is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "-w", str(workers), "-b", f"127.0.0.1:{port}", "feeds.serve:wsgi_app()"],
+        cwd=cwd,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "FEEDS_CONFIG": "feeds.yaml", "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
+    running_server = Gunicorn(process, Server("127.0.0.1", port))
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # up, and built
+            try:
+                if running_server.server.request("/feeds/all.atom").status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn never served the feed"
+            time.sleep(0.2)
+        yield running_server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, running_server.log = process.communicate(timeout=30)

@@ -5,14 +5,13 @@ import gzip
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from conftest import REPO
-from server import Server
+from server import Server, free_port
 from sites import make_site
 
 from feeds.config import load_config
@@ -45,12 +44,6 @@ def test_the_container_config_is_valid():
     assert config.output.dir == Path("/data/public")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def nginx(tmp_path):
     binary = shutil.which("nginx") or (
@@ -60,7 +53,7 @@ def nginx(tmp_path):
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
     site = make_site(tmp_path / "site")
     assert site.build().ok
-    port = _free_port()
+    port = free_port()
     server_block = (REPO / "config/nginx.conf").read_text()
     server_block = server_block.replace("listen 8080;", f"listen 127.0.0.1:{port};")
     server_block = server_block.replace("root /srv/feeds/public;", f"root {site.public};")

@@ -1,17 +1,12 @@
 """/metrics on the real server, over real HTTP, after real builds."""
 
 import math
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
-from server import Server, running
+from server import gunicorn, running
 from sites import article_text, make_site
 
 from feeds import __version__
@@ -178,40 +173,14 @@ def test_each_app_has_its_own_registry(tmp_path):
 
 
 def test_under_gunicorn_every_scrape_sums_every_worker(tmp_path):
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    if not os.path.exists(gunicorn):
-        pytest.skip("gunicorn is not installed")
     site = make_site(tmp_path, config=CONFIG)
     shared = tmp_path / "prometheus"
     shared.mkdir()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [gunicorn, "-w", "3", "-b", f"127.0.0.1:{port}", "feeds.serve:wsgi_app()"],
-        cwd=site.root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "FEEDS_CONFIG": "feeds.yaml", "PROMETHEUS_MULTIPROC_DIR": str(shared)},
-    )
-    try:
-        server = Server("127.0.0.1", port)
-        deadline = time.monotonic() + 30
-        while True:  # up, and built
-            try:
-                if server.request("/feeds/all.atom").status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn never served the feed"
-            time.sleep(0.2)
+    with gunicorn(site.root, workers=3, env={"PROMETHEUS_MULTIPROC_DIR": str(shared)}) as served:
         for _ in range(30):  # a new connection each: gunicorn's workers take turns
-            assert server.request("/feeds/finance.rss").status == 200
+            assert served.server.request("/feeds/finance.rss").status == 200
         time.sleep(2.5)  # every worker adds its counts once a second
-        scrapes = [scrape(server) for _ in range(6)]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        scrapes = [scrape(served.server) for _ in range(6)]
     # Whichever worker answers, it reports the whole server: the same counts each time.
     totals = {requests_total(samples, "published", 200) for samples in scrapes}
     assert len(totals) == 1 and totals.pop() >= 31

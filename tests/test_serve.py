@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from server import Server
+from server import Server, gunicorn
 from sites import article_text, make_site, run_feeds
 
 CONFIG = """\
@@ -142,43 +142,15 @@ def test_serve_reports_a_busy_port(tmp_path):
 
 
 def test_under_gunicorn_with_two_workers_exactly_one_builds(tmp_path):
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    if not os.path.exists(gunicorn):
-        pytest.skip("gunicorn is not installed")
-    import socket
-
     site = make_site(tmp_path, config=CONFIG)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "feeds.serve:wsgi_app()"],
-        cwd=site.root,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "FEEDS_CONFIG": "feeds.yaml", "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        server = Server("127.0.0.1", port)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if server.request("/feeds/all.atom").status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+    with gunicorn(site.root, workers=2) as served:
         site.write("via-gunicorn.txt", article_text("多进程下的新文章"))
         deadline = time.monotonic() + 20
-        while "多进程下的新文章" not in server.request("/feeds/all.atom").body.decode():
+        while "多进程下的新文章" not in served.server.request("/feeds/all.atom").body.decode():
             assert time.monotonic() < deadline, "the new article never appeared"
             time.sleep(0.2)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, log = process.communicate(timeout=30)
-    assert log.count("builds and watches") == 1, log
-    assert log.count("this worker only serves") == 1, log
+    assert served.log.count("builds and watches") == 1, served.log
+    assert served.log.count("this worker only serves") == 1, served.log
 
 
 def test_serve_reports_an_unusable_image_proxy_key(tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 from factories import SITE, make_article, make_spec
 from feedcheck import assert_parses_cleanly, assert_valid_atom
 from lxml import etree
+from server import free_port
 from sites import article_text, make_site, run_feeds
 
 from feeds.render import render_feed
@@ -112,10 +112,7 @@ def hub() -> Iterator[Hub]:
 
 def free_port_url() -> str:
     """A loopback URL nothing listens on: a hub that is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hub"
+    return f"http://127.0.0.1:{free_port()}/hub"
 
 
 def fast(url: str, attempts: int = 5) -> Notifier:
