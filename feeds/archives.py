@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -111,16 +111,18 @@ def plan_archives(
     catalogue: Catalogue,
     selections: Sequence[Selection[Summary]],
     shown: Mapping[str, Sequence[str]],
+    states: Mapping[str, ArchiveState],
     summaries: Sequence[Summary],
+    by_id: Mapping[str, Summary],
     changed: frozenset[str],
     text_of: Callable[[Summary], str],
     restore_from: Restore,
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;
-    `summaries`: every article, newest first; `changed`: the sources read or gone this build;
-    `restore_from`: a feed's archive as published, for a feed the catalogue has none of.
+    `states`: the archives as stored; `summaries`: every article, newest first, and `by_id`
+    the same by article id; `changed`: the sources read or gone this build; `restore_from`:
+    a feed's archive as published, for a feed the catalogue has none of.
     Reads the catalogue, writes nothing: see record_archives."""
-    states = catalogue.archives.states()
     unlimited = [
         replace(s.spec, limit=sys.maxsize) for s in selections if s.spec.slug not in states
     ]
@@ -129,7 +131,6 @@ def plan_archives(
         selection.spec.slug: selection.entries
         for selection in (select_feeds(unlimited, summaries, text_of) if unlimited else [])
     }
-    by_id = {summary.id: summary for summary in summaries} if states else {}
     touched = [s for s in summaries if s.source in changed] if changed else []
     plans: dict[str, ArchivePlan] = {}
     for selection in selections:
@@ -169,10 +170,12 @@ def plan_archives(
     return plans
 
 
-def record_archives(catalogue: Catalogue, plans: Mapping[str, ArchivePlan]) -> None:
+def record_archives(
+    catalogue: Catalogue, plans: Mapping[str, ArchivePlan], stored: Collection[str]
+) -> None:
     """Store the plans in the catalogue (committed with the build, after publishing), and
     forget the archives of feeds that are gone, and their subscribers with them."""
-    for slug in catalogue.archives.states().keys() - plans.keys():
+    for slug in set(stored) - plans.keys():
         catalogue.archives.forget(slug)
     for plan in plans.values():
         if plan.restored:
@@ -203,11 +206,10 @@ def archive_documents(
     selections: Mapping[str, Selection[Summary]],
     plans: Mapping[str, ArchivePlan],
     due: Mapping[str, list[int]],
-    summaries: Sequence[Summary],
+    by_id: Mapping[str, Summary],
 ) -> Iterator[tuple[str, Document]]:
-    """The due archive documents, rendered one at a time."""
+    """The due archive documents, rendered one at a time. `by_id`: every article by id."""
     make_entry = partial(entry_template, config.site)
-    by_id = {summary.id: summary for summary in summaries}
     for slug, numbers in due.items():
         plan, spec = plans[slug], selections[slug].spec
         for number in numbers:

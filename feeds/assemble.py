@@ -95,12 +95,13 @@ def publish_build(
         if full or previous.get(slug) != signed or (config.archives and state is None):
             to_render[slug] = selection
 
+    selections_by_slug = {s.spec.slug: s for s in selections}
+    by_id = {s.id: s for s in summaries} if config.archives else {}
     documents, plans, held = feed_documents(
-        config, catalogue, selections, to_render, states, summaries, changed, newest
+        config, catalogue, selections_by_slug, to_render, states, summaries, by_id, changed, newest
     )
     for slug, plan in plans.items():
         signatures[slug] = _signed(signatures[slug], plan.newest)
-    selections_by_slug = {s.spec.slug: s for s in selections}
     # A feed cut to fit max_bytes holds fewer entries than it was given: the index says how
     # many its documents hold, kept from the build that last rendered them.
     counts = {
@@ -149,7 +150,7 @@ def publish_build(
     else:
         due = archives_due(plans, manifest.__contains__)
     archived_now = (
-        archive_documents(config, catalogue, selections_by_slug, plans, due, summaries)
+        archive_documents(config, catalogue, selections_by_slug, plans, due, by_id)
         if plans
         else iter(())
     )

@@ -34,16 +34,18 @@ _LONGEST_ARCHIVE = 10**12  # a document number with more digits than any feed wi
 def feed_documents(
     config: Config,
     catalogue: Catalogue,
-    selections: Sequence[Selection[Summary]],
+    selections: Mapping[str, Selection[Summary]],
     to_render: dict[str, Selection[Summary]],
     states: Mapping[str, ArchiveState],
     summaries: Sequence[Summary],
+    by_id: Mapping[str, Summary],
     changed: frozenset[str],
     newest: datetime,
 ) -> tuple[dict[str, Document], dict[str, ArchivePlan], dict[str, int]]:
     """The documents of the feeds to render, keyed by path, and how many entries each holds;
     with archives on, also what leaves each feed for its archive. A feed whose newest
-    archive document changes is rendered too (its `prev-archive` link moves)."""
+    archive document changes is rendered too (its `prev-archive` link moves).
+    `selections`: every feed by slug; `by_id`: every article by id (used with archives)."""
     ttl_minutes = max(1, round(config.schedule.interval / 60))
     make_entry = partial(entry_template, config.site)
     fragments = catalogue.fragments(
@@ -58,29 +60,31 @@ def feed_documents(
                 config, selection.spec, serialised[slug], ttl_minutes, newest
             )
     plans: dict[str, ArchivePlan] = {}
-    selections_by_slug = {s.spec.slug: s for s in selections}
     if config.archives:
         shown = {
-            slug: [s.id for s in selections_by_slug[slug].entries[: len(serialised[slug])]]
+            slug: [s.id for s in selection.entries[: len(serialised[slug])]]
             if slug in to_render
             else list(states[slug].shown)
-            for slug in selections_by_slug
+            for slug, selection in selections.items()
         }
         plans = plan_archives(
             catalogue,
-            selections,
+            tuple(selections.values()),
             shown,
+            states,
             summaries,
+            by_id,
             changed,
             lambda s: catalogue.body_text(s.source),
             _published_archive(config, summaries),
         )
-        record_archives(catalogue, plans)  # the archive documents are rendered from it
+        # The archive documents are rendered from what is stored.
+        record_archives(catalogue, plans, states.keys())
         moved = [
             p.slug for p in plans.values() if p.newest != p.previous and p.slug not in to_render
         ]
         for slug in moved:  # the same entries, a new prev-archive link
-            selection = to_render[slug] = selections_by_slug[slug]
+            selection = to_render[slug] = selections[slug]
             kept = selection.entries[: len(shown[slug])]
             found = catalogue.fragments((e.source for e in kept), make_entry)
             serialised[slug] = [found[e.source] for e in kept]
