@@ -163,11 +163,7 @@ def write_atomic(target: Path, data: bytes, modified: float | None = None) -> No
     except OSError as exc:
         raise _publish_error(target, exc) from exc
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()  # the last write must come before the time is set
-            if modified is not None:
-                os.utime(handle.fileno(), (modified, modified))
+        _fill(fd, data, modified)
         os.replace(temp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -178,16 +174,13 @@ def write_atomic(target: Path, data: bytes, modified: float | None = None) -> No
 def _write_new(target: Path, document: Document) -> bool:
     """Create `target` with the document's bytes and time; False when it already exists."""
     try:
-        fd = _open_new(target)
+        fd = _open_new(str(target), target.parent)
     except FileExistsError:
         return False
     except OSError as exc:
         raise _publish_error(target, exc) from exc
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(document.data)
-            handle.flush()  # the last write must come before the time is set
-            os.utime(handle.fileno(), (document.modified, document.modified))
+        _fill(fd, document.data, document.modified)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(target)
@@ -195,16 +188,25 @@ def _write_new(target: Path, document: Document) -> bool:
     return True
 
 
-def _open_new(target: Path) -> int:
-    directory = target.parent
+def _fill(fd: int, data: bytes, modified: float | None) -> None:
+    """Write `data` to a new file's descriptor, set its time, close it."""
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()  # the last write must come before the time is set
+        if modified is not None:
+            os.utime(handle.fileno(), (modified, modified))
+
+
+def _open_new(path: str, directory: Path) -> int:
+    """Create the file `path` in `directory` (made when missing), never one that exists."""
     if directory not in _made_dirs:
         directory.mkdir(parents=True, exist_ok=True)
         _made_dirs.add(directory)
     try:
-        return os.open(target, _NEW_FILE, 0o644)
+        return os.open(path, _NEW_FILE, 0o644)
     except FileNotFoundError:  # the directory was removed since: make it again
         directory.mkdir(parents=True, exist_ok=True)
-        return os.open(target, _NEW_FILE, 0o644)
+        return os.open(path, _NEW_FILE, 0o644)
 
 
 def check_writable(directory: Path) -> None:
@@ -234,20 +236,15 @@ def _create(directory: Path, name: str) -> tuple[int, str]:
     # writes one file per article, and mkstemp's random names, retries and chmod cost
     # more than the write. O_EXCL refuses a name a killed process left; the next build
     # removes those, but until then (a reused pid) another counter value is tried.
-    flags = _NEW_FILE
-    if directory not in _made_dirs:
-        directory.mkdir(parents=True, exist_ok=True)
-        _made_dirs.add(directory)
-    for attempt in range(100):
+    attempts = 0
+    while True:
         temp = f"{directory}/.{name}.{os.getpid()}.{next(_serial)}.tmp"
         try:
-            return os.open(temp, flags, 0o644), temp
-        except FileNotFoundError:  # the directory was removed since: make it again
-            directory.mkdir(parents=True, exist_ok=True)
+            return _open_new(temp, directory), temp
         except FileExistsError:
-            if attempt == 99:
+            attempts += 1
+            if attempts == 100:
                 raise
-    return os.open(temp, flags, 0o644), temp
 
 
 def _publish_error(target: Path, exc: OSError, outcome: str = HALF_WAY) -> PublishError:
