@@ -190,11 +190,15 @@ def _write_new(target: Path, document: Document) -> bool:
 
 def _fill(fd: int, data: bytes, modified: float | None) -> None:
     """Write `data` to a new file's descriptor, set its time, close it."""
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()  # the last write must come before the time is set
+    # Plain descriptor calls, not a file object: a cold build fills one file per article.
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         if modified is not None:
-            os.utime(handle.fileno(), (modified, modified))
+            os.utime(fd, (modified, modified))  # after the last write, which would reset it
+    finally:
+        os.close(fd)
 
 
 def _open_new(path: str, directory: Path) -> int:
@@ -255,6 +259,8 @@ def _publish_error(target: Path, exc: OSError, outcome: str = HALF_WAY) -> Publi
 
 
 def _check_relative(relative: str) -> None:
+    if relative and relative[0] != "/" and "/." not in "/" + relative:
+        return  # no segment is empty at the start or begins with a dot: plainly inside
     path = PurePosixPath(relative)
     if path.is_absolute() or ".." in path.parts or not path.parts:
         raise PublishError(f"{relative!r}: refusing to write outside the output dir")
