@@ -8,7 +8,12 @@ publish) summed over every process, and the floor measured in the same run: read
 every file and parsing its front matter with libyaml, in one process, which no build can
 beat. Every figure is also given as a ratio to that floor.
 
-Each build runs in a fresh process; the corpus is made by feeds.corpus, deterministically.
+Each build runs in a fresh process, into a tree of its own; the corpus is made by
+feeds.corpus, deterministically. The floor and the cold build are measured in turn,
+`--runs` times each, and compared as medians, so that a busy moment on the machine
+weighs on both alike. No tree is deleted before the last measurement: right after many
+files are deleted, ext4 takes several times longer to create one (it passes over
+recently freed inodes), and the builds would pay for the benchmark's own cleaning up.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--corpus", type=Path, help="keep corpora here between runs")
+    parser.add_argument("--runs", type=int, default=3, help="cold builds (and floors) per size")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -46,36 +53,34 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         corpora = args.corpus or Path(scratch)
         for size in sizes:
-            _measure(corpora / f"corpus-{size}", Path(scratch) / f"site-{size}", size)
+            _measure(corpora / f"corpus-{size}", Path(scratch) / f"sites-{size}", size, args.runs)
     return 0
 
 
-def _measure(corpus: Path, site: Path, size: int) -> None:
+def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
     if len(list(corpus.glob("*.txt"))) != size:
         generate(corpus, size)
-    floor = _floor(corpus)
-    site.mkdir(parents=True)
-    (site / "articles").symlink_to(corpus.resolve(), target_is_directory=True)
-    (site / "feeds.yaml").write_text(
-        CONFIG.replace("dir: articles", f"dir: {corpus.resolve()}"), encoding="utf-8"
-    )
-    wall, result = _build_in_child(site)
+    _floor(corpus)  # untimed: every measurement then starts with the corpus in the page cache
+    floors: list[float] = []
+    builds: list[tuple[float, dict[str, Any]]] = []
+    for run in range(runs):
+        floors.append(_floor(corpus))
+        builds.append(_build_in_child(_site(sites / f"cold-{run}", corpus)))
+    site = sites / "cold-0"
     restart_wall, restart = _build_in_child(site)
-    archived_site = site.with_name(site.name + "-archives")
-    archived_site.mkdir()
-    (archived_site / "feeds.yaml").write_text(
-        (site / "feeds.yaml").read_text(encoding="utf-8") + "archives: true\n", encoding="utf-8"
-    )
-    archived_wall, _ = _build_in_child(archived_site)
-    archives = list((archived_site / "public" / "feeds").glob("*/archive/*.atom"))
+    archived_wall, _ = _build_in_child(_site(sites / "archives", corpus, "archives: true\n"))
+    archives = list((sites / "archives" / "public" / "feeds").glob("*/archive/*.atom"))
     archive_bytes = sum(path.stat().st_size for path in archives)
+    floor = statistics.median(floors)
+    wall, result = sorted(builds, key=lambda build: build[0])[(len(builds) - 1) // 2]
     busy = result["main_cpu"] + sum(result["work"].values())
     rss = max(result["main_peak_rss"], result["worker_peak_rss"]) / 2**20
     print(f"{size:,} articles")
-    print(f"  floor (read + front matter, one process)  {floor:7.2f} s")
+    print(f"  floor (read + front matter, one process)  {floor:7.2f} s  {_runs(floors)}")
     print(
         f"  cold build                                {wall:7.2f} s wall  ({wall / floor:.1f}x the "
-        f"floor), {busy:.2f} s CPU, {size / wall:,.0f} articles/s"
+        f"floor), {busy:.2f} s CPU, {size / wall:,.0f} articles/s  "
+        f"{_runs([build[0] for build in builds])}"
     )
     print(
         f"  peak RSS                                  {rss:7.0f} MB (main "
@@ -91,12 +96,26 @@ def _measure(corpus: Path, site: Path, size: int) -> None:
         f"(+{archived_wall - wall:.2f} s for {len(archives):,} archive documents, "
         f"{archive_bytes / 2**20:,.0f} MB)"
     )
-    print("  time per stage, summed over processes:")
+    print("  time per stage of the median build, summed over processes:")
     for stage, seconds in result["work"].items():
         print(f"    {stage:<14} {seconds:7.2f} s  ({seconds / floor:.2f}x the floor)")
     for phase, seconds in result["timings"].items():
         print(f"    main: {phase:<28} {seconds:7.2f} s wall")
     print()
+
+
+def _site(site: Path, corpus: Path, extra: str = "") -> Path:
+    """A site of its own for one build: its config, pointing at the shared corpus."""
+    site.mkdir(parents=True)
+    (site / "feeds.yaml").write_text(
+        CONFIG.replace("dir: articles", f"dir: {corpus.resolve()}") + extra, encoding="utf-8"
+    )
+    return site
+
+
+def _runs(seconds: list[float]) -> str:
+    """Every run's figure, when there were several: how much the machine moved them."""
+    return "" if len(seconds) < 2 else "(runs: " + ", ".join(f"{s:.2f}" for s in seconds) + ")"
 
 
 def _build_in_child(site: Path) -> tuple[float, dict[str, Any]]:
@@ -115,20 +134,16 @@ def _build_in_child(site: Path) -> tuple[float, dict[str, Any]]:
     return time.perf_counter() - began, result
 
 
-def _floor(corpus: Path, runs: int = 3) -> float:
-    """Read every file and parse its front matter: the least a build must do. The best of
-    a few runs, so that the page cache and the other jobs on the machine count least."""
+def _floor(corpus: Path) -> float:
+    """Read every file and parse its front matter: the least a build must do."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     paths = sorted(corpus.iterdir())
-    best = float("inf")
-    for _ in range(runs):
-        began = time.perf_counter()
-        for path in paths:
-            text = path.read_bytes().decode("utf-8")
-            _, front, _ = text.split("---\n", 2)
-            yaml.load(front, Loader=loader)  # noqa: S506 - a safe loader
-        best = min(best, time.perf_counter() - began)
-    return best
+    began = time.perf_counter()
+    for path in paths:
+        text = path.read_bytes().decode("utf-8")
+        _, front, _ = text.split("---\n", 2)
+        yaml.load(front, Loader=loader)  # noqa: S506 - a safe loader
+    return time.perf_counter() - began
 
 
 def _child(config_path: Path) -> None:
