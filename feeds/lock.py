@@ -20,6 +20,21 @@ from feeds.publish import UNCHANGED
 LOCK_FILE = ".feeds-builder.lock"
 NOTE_FILE = "build-in-progress"  # in the state dir; empty when the last build finished
 
+# The descriptors of the locks this process holds. A forked worker process closes its
+# copies at once: an flock lasts while any copy is open, and the lock must end with the
+# process that took it, not with the last of its workers.
+_held: set[int] = set()
+
+
+def _close_copies() -> None:
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_copies)
+
 
 class BuilderLock:
     """The right to write one output dir."""
@@ -49,6 +64,7 @@ class BuilderLock:
             os.ftruncate(fd, 0)  # must be reported by the build, with the path it failed on)
             os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        _held.add(fd)
         return True
 
     def holder(self) -> str:
@@ -62,6 +78,7 @@ class BuilderLock:
     def release(self) -> None:
         """Give the lock up (also done by the kernel when the process ends)."""
         if self._fd is not None:
+            _held.discard(self._fd)
             os.close(self._fd)
             self._fd = None
 
@@ -103,6 +120,7 @@ class BuildNote:
             os.close(fd)  # another build of this state dir is running: the note is its own
             return None
         self._fd = fd
+        _held.add(fd)
         try:
             info = os.fstat(fd)
             previous = os.read(fd, 1 << 16)
@@ -127,6 +145,7 @@ class BuildNote:
     def close(self) -> None:
         """Stop holding the note and leave it as it is (a failed build's note stays)."""
         if self._fd is not None:
+            _held.discard(self._fd)
             os.close(self._fd)
             self._fd = None
 

@@ -349,7 +349,7 @@ def test_a_killed_builders_worker_processes_leave_with_it(tmp_path):
     try:
         deadline = time.monotonic() + 30
         while len(stray_processes({process.pid})) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)  # the builder, its fork server and a worker
+            time.sleep(0.01)  # the builder and its workers (forked, or from a fork server)
         assert len(stray_processes({process.pid})) >= 3, "no worker processes started"
         process.kill()
         process.wait(timeout=30)
@@ -363,6 +363,35 @@ def test_a_killed_builders_worker_processes_leave_with_it(tmp_path):
     finally:
         for pid in stray_processes({process.pid}):
             os.kill(pid, signal.SIGKILL)
+
+
+LOCKS_IN_A_FORK = """
+import os, sys
+from pathlib import Path
+from feeds.lock import BuilderLock, BuildNote
+root = Path(sys.argv[1])
+lock, note = BuilderLock(root / "public"), BuildNote(root / "state")
+assert lock.acquire() and note.begin() is None
+pid = os.fork()
+if pid == 0:  # a worker: it must hold neither lock
+    held = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+    os._exit(0 if not held & {str(lock.path), str(note.path)} else 1)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_worker_holds_neither_lock_of_its_builder(tmp_path):
+    """A worker that outlived its builder by a moment must not keep the next build out, nor
+    make the note of a killed build look like one still running."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOCKS_IN_A_FORK, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0", "the forked child kept a lock's descriptor open"
 
 
 def test_a_publish_cut_short_has_listed_everything_it_wrote(tmp_path):

@@ -197,12 +197,19 @@ def test_a_catalogue_whose_tables_disagree_with_its_meta_is_rebuilt(site, caplog
 
 
 def test_worker_processes_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
+    """Forked workers (a `feeds build`), workers from the fork server (a process that runs
+    threads: the watcher, the web server) and no workers all give the same tree."""
     from feeds import ingest
     from feeds.corpus import generate
 
     trees = []
-    for name, pool_from in (("pool", 1), ("serial", 10**9)):
+    ways = (("forked", 1, "fork"), ("fork server", 1, "forkserver"), ("serial", 10**9, None))
+    for name, pool_from, start_method in ways:
         monkeypatch.setattr(ingest, "POOL_FROM", pool_from)
+        if start_method is not None:
+            threads = 1 if start_method == "fork" else 2
+            monkeypatch.setattr(ingest.threading, "active_count", lambda threads=threads: threads)
+            assert ingest._pool_context().get_start_method() == start_method
         site = make_site(tmp_path / name, examples=False)
         generate(site.articles, 120)
         for path in site.articles.iterdir():
@@ -213,5 +220,5 @@ def test_worker_processes_build_the_same_bytes_as_one_process(tmp_path, monkeypa
         assert report.files_read == 122
         assert [e for e in report.errors if "already used" in e]
         trees.append(site.tree())
-    assert trees[0] == trees[1]
+    assert trees[0] == trees[1] == trees[2]
     assert "甲" in trees[0]["articles/same.html"].decode()  # the first file by path wins
