@@ -134,7 +134,7 @@ def _load_yaml(front: str, first: int, source: str) -> FrontMatter:
         loader = _Loader(front)
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            data = _construct(loader, node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -161,6 +161,36 @@ def _load_yaml(front: str, first: int, source: str) -> FrontMatter:
             if isinstance(value, yaml.ScalarNode):
                 raw.setdefault(key.value, value.value)
     return FrontMatter(data={str(k): v for k, v in data.items()}, lines=lines, raw=raw)
+
+
+_STR, _SEQ, _MAP = (_YAML_CORE + kind for kind in ("str", "seq", "map"))
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> object:
+    """What `loader.construct_document(node)` gives, built directly where the front matter
+    has the usual shape: text keys whose values are text or lists of text. Any other value
+    (a number, a date, a nested mapping) is left to the loader's own constructors, and any
+    other document to the loader entirely. PyYAML's constructors are Python code, and they
+    took a third of the loading time of a typical front matter."""
+    if not (
+        type(node) is yaml.MappingNode
+        and node.tag == _MAP
+        and all(type(key) is yaml.ScalarNode and key.tag == _STR for key, _ in node.value)
+    ):
+        return loader.construct_document(node)
+    return {key.value: _value(loader, value) for key, value in node.value}
+
+
+def _value(loader: _Loader, node: yaml.Node) -> object:
+    if type(node) is yaml.ScalarNode and node.tag == _STR:
+        return node.value
+    if (
+        type(node) is yaml.SequenceNode
+        and node.tag == _SEQ
+        and all(type(item) is yaml.ScalarNode and item.tag == _STR for item in node.value)
+    ):
+        return [item.value for item in node.value]
+    return loader.construct_object(node, deep=True)
 
 
 def _check_event(event: yaml.Event, first: int, source: str) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
 from feedcheck import assert_parses_cleanly, assert_valid_atom, assert_valid_json_feed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from sites import make_site
 from feeds.articles import parse_article
 from feeds.clean import clean_body
 from feeds.errors import ArticleError
+from feeds.frontmatter import parse_front_matter
 from feeds.text import xml_safe
 
 settings.register_profile(
@@ -37,6 +39,7 @@ PROFILE = settings.get_profile("feeds-properties")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 MTIME = datetime(2023, 6, 1, tzinfo=UTC).timestamp()
+LIBYAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FIELDS = ("title", "author", "categories", "tags", "date", "link", "headimg", "summary", "id")
 
 # Pieces scrapers and attackers really produce, so that random text meets markup and YAML.
@@ -204,3 +207,18 @@ def test_plain_text_fast_path_agrees_with_the_full_one(value: str) -> None:
     from feeds.text import _plain, plain_text
 
     assert plain_text(value) == _plain(value)
+
+
+@PROFILE
+@given(st.fixed_dictionaries({key: front_values for key in FIELDS}))
+def test_front_matter_loads_as_pyyaml_builds_it(front: dict[str, str]) -> None:
+    """The loader builds the usual shapes itself (text, lists of text); the result must be
+    what PyYAML's own constructors give, whatever the values."""
+    text = "".join(f"{key}: {value}\n" for key, value in front.items())
+    text += "nested:\n  a: [1, 2.5, 2022-03-15, null, true, x]\n"
+    try:
+        expected = yaml.load(text, Loader=LIBYAML)  # noqa: S506 - a safe loader
+        loaded = parse_front_matter(f"---\n{text}---\nbody\n", "p/a.txt")
+    except (yaml.YAMLError, ArticleError):
+        return  # refused, as tests/test_articles.py checks; here only what loads matters
+    assert loaded.data == {str(key): value for key, value in expected.items()}
