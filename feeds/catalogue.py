@@ -238,9 +238,16 @@ class Catalogue:
         error: str | None,
         warnings: Iterable[str],
     ) -> None:
+        listed = list(warnings)
         self._db.execute(
             "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-            (source, *stat, digest, error, json.dumps(list(warnings), ensure_ascii=False)),
+            (
+                source,
+                *stat,
+                digest,
+                error,
+                json.dumps(listed, ensure_ascii=False) if listed else "[]",
+            ),
         )
         if self._known is not None:
             self._known[source] = Known(*stat, digest, error)
