@@ -120,8 +120,10 @@ class Catalogue:
         self.fresh = fresh  # True when it started empty: everything must be published
         # In-memory mirrors, loaded on first use and kept in step with every change, so
         # that a long-running builder reads the archive's metadata from SQLite only once.
-        self._known: dict[str, Known] | None = None
-        self._summaries: dict[str, Summary] | None = None
+        # An empty catalogue's are empty: a cold build then keeps them as it records, and
+        # does not read back every summary it has just written.
+        self._known: dict[str, Known] | None = {} if fresh else None
+        self._summaries: dict[str, Summary] | None = {} if fresh else None
         self._ordered: list[Summary] | None = None
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
         self.archives = ArchiveTables(connection)
