@@ -47,10 +47,14 @@ class SimpleSelector:
 
     def match(self, element: etree._Element) -> bool:
         """True when `element` is what this selector names."""
+        return self.matches(element.tag, (element.get("class") or "").split(), element.get("id"))
+
+    def matches(self, tag: str, classes: list[str], id_value: str | None) -> bool:
+        """match() for an element of this tag, class tokens and id, read once by the caller."""
         return (
-            (self.name is None or element.tag == self.name)
-            and (not self.ids or self.ids <= {element.get("id")})
-            and self.classes.issubset((element.get("class") or "").split())
+            (self.name is None or tag == self.name)
+            and (not self.ids or self.ids <= {id_value})
+            and self.classes.issubset(classes)
         )
 
 
@@ -60,16 +64,44 @@ class SimpleSelectors:
     def __init__(self, selectors: tuple[SimpleSelector, ...]) -> None:
         self.selectors = selectors
         # Tags some selector names alone; every other selector needs a class or an id.
-        self._bare = frozenset(s.name for s in selectors if s.name and not s.classes and not s.ids)
+        self.bare = frozenset(s.name for s in selectors if s.name and not s.classes and not s.ids)
+        # Each selector that needs a class filed under one of them (one that needs only ids,
+        # under one of those): an element is checked against the few its tokens name.
+        self._by_class: dict[str, list[SimpleSelector]] = {}
+        self._by_id: dict[str, list[SimpleSelector]] = {}
+        self._any_named = False  # a selector of no tag, class or id: names whatever has either
+        for selector in selectors:
+            if selector.classes:
+                self._by_class.setdefault(min(selector.classes), []).append(selector)
+            elif selector.ids:
+                self._by_id.setdefault(min(selector.ids), []).append(selector)
+            elif selector.name is None:
+                self._any_named = True
 
     def match(self, element: etree._Element) -> bool:
         """True when any of the selectors names `element`."""
-        if element.tag in self._bare:
+        if element.tag in self.bare:
             return True
+        class_value, id_value = element.get("class"), element.get("id")
         # Most elements of a body carry neither attribute: no selector left can name them.
-        if element.get("class") is None and element.get("id") is None:
+        if class_value is None and id_value is None:
             return False
-        return any(selector.match(element) for selector in self.selectors)
+        return self.match_named(element.tag, (class_value or "").split(), id_value)
+
+    def match_named(self, tag: str, classes: list[str], id_value: str | None) -> bool:
+        """match() for an element with a class or an id whose tag is not in `bare`, given
+        that tag, its class tokens and its id."""
+        if self._any_named:
+            return True
+        for token in classes:
+            for selector in self._by_class.get(token, ()):
+                if selector.matches(tag, classes, id_value):
+                    return True
+        if id_value is not None:
+            for selector in self._by_id.get(id_value, ()):
+                if selector.matches(tag, classes, id_value):
+                    return True
+        return False
 
 
 @lru_cache(maxsize=16)

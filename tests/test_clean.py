@@ -16,6 +16,7 @@ A case file is header lines, a blank line, then the input body:
 
 from __future__ import annotations
 
+import html.entities
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -239,6 +240,59 @@ def test_summary_is_never_longer_than_the_limit_plus_one() -> None:
     for text in texts:
         for length in (1, 2, 10, 149, 150):
             assert len(summarise(text, length)) <= length + 1
+
+
+# -- what the fast paths rely on ----------------------------------------------------------
+
+# Code points on both sides of every boundary of what XML allows, and all of the C0 and C1
+# controls and of windows-1252's range (which libxml2 reads 0x80-0x9f as).
+_CODE_POINTS = [
+    *range(0x300),
+    *range(0xD7F0, 0xE010),
+    *range(0xFDC0, 0xFDF0),
+    *range(0xFFF0, 0x10010),
+    0x1FFFE,
+    0x1FFFF,
+    0x10FFFE,
+    0x10FFFF,
+]
+
+
+@pytest.mark.parametrize("form", ["&#%d;", "&#x%x;", "&#X%X;", "&#%d", "&#x%x", "&#000%d;"])
+def test_references_to_legal_characters_parse_to_legal_ones(form: str) -> None:
+    # A body whose every character reference is to a character XML allows is walked without
+    # xml_safe on each piece of text: libxml2 must not decode any to one XML forbids.
+    legal = " ".join(form % code for code in _CODE_POINTS if xml_safe(chr(code)) == chr(code))
+    # And one reference to a character it forbids makes the walk drop such characters again.
+    for refs in (legal, form % 1 + " " + legal, legal + " " + form % 0xFFFF):
+        body = f"<p>{refs}</p><p><img src=x alt='{refs}'></p>"
+        summary = clean_body(body, base_url=CASE_BASE_URL, summary_length=10**7).summary
+        assert len(summary) > len(_CODE_POINTS) // 2
+        assert xml_safe(summary) == summary
+
+
+def test_named_entities_parse_to_legal_characters() -> None:
+    body = "<p>" + " ".join(f"&{name}" for name in html.entities.html5) + "</p>"
+    summary = clean_body(body, base_url=CASE_BASE_URL, summary_length=10**7).summary
+    assert xml_safe(summary) == summary
+
+
+@pytest.mark.parametrize("length", [1, 299, 300, 301, 2000])
+def test_long_text_loses_what_short_text_does(length: int) -> None:
+    # xml_safe has three ways to find text it can keep as it is (isprintable; encoding, for long
+    # text; the regular expression that drops what it must): they must agree.
+    illegal = "\x00\x08\x0b\x0c\x0e\x1f\ud800\udbff\udc00\udfff\ufffe\uffff"
+    legal = "\t\n\r \x7f\x80\x85\x9f\xa0\u2028\ud7ff\ue000\ufffd\U00010000\U0010ffff"
+    padding = "字" * length
+    for char in illegal:
+        assert xml_safe(padding + char + "a") == padding + "a"
+    assert xml_safe(padding + legal) == padding + legal
+
+
+def test_a_base_url_that_does_not_parse_resolves_no_url() -> None:
+    # Absolute URLs skip urljoin when it would return them as they are, and only then.
+    body = '<p><img src="https://n.sinaimg.cn/a.jpg"><a href="https://example.org/x">x</a></p>'
+    assert clean_body(body, base_url="http://[::1").html == "<p><a>x</a></p>"
 
 
 # -- configuration errors -----------------------------------------------------------------
