@@ -10,56 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import resource
 import threading
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.articles import parse_article
-from feeds.catalogue import Catalogue, Entry, encode
-from feeds.clean import clean_body
+from feeds.catalogue import Catalogue
 from feeds.config import Config
-from feeds.errors import ArticleError
 from feeds.images import ImageSigner, image_signer
-from feeds.model import Article
-from feeds.pages import render_article_page
-from feeds.publish import Document, write_if_changed
-from feeds.render import entry_template
-from feeds.sources import SourceFile, read_source, scan_sources, stat_sources
+from feeds.reading import STAGES, Batch, Outcome, read_files
+from feeds.sources import SourceFile, scan_sources, stat_sources
 
 Progress = Callable[[int, int], None]  # called with (files read, files to read)
 Settled = Callable[[SourceFile], bool]  # False: the file may still be being written
 
 log = logging.getLogger("feeds")
 
-STAGES = ("read", "front matter", "clean", "render", "publish")
 POOL_FROM = 200  # files to read before worker processes pay for their start-up
 BATCH = 32  # files per task sent to a worker
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What reading one file gave: an article or an error, plus its digest."""
-
-    source: str
-    stat: tuple[int, int]  # (size, mtime_ns) of the version read
-    digest: str  # of the bytes; "" when they could not be read
-    entry: Entry | None  # the article, encoded for the catalogue
-    warnings: tuple[str, ...] = ()
-    error: str | None = None
-    unchanged: bool = False  # same bytes as the catalogue's version: nothing was parsed
-    page: str | None = None  # the permalink page, relative to the output dir, when handled
-    page_written: bool = False  # False when the page was already there, byte for byte
-    work: tuple[float, ...] = ()  # seconds spent in each of STAGES, for the benchmark
 
 
 @dataclass(frozen=True)
@@ -75,90 +50,6 @@ class Ingested:
     pages_written: int  # how many of them had new bytes
     work: dict[str, float]  # seconds per stage of reading, summed over every process
     worker_peak_rss: int  # bytes, the largest worker process's peak (0: no workers)
-
-
-def read_file(
-    file: SourceFile,
-    config: Config,
-    known_digest: str | None = None,
-    pages_dir: Path | None = None,
-    images: ImageSigner | None = None,
-) -> Outcome:
-    """Read, parse, clean and serialise one file, and write its page when `pages_dir` is
-    given; link its images through the proxy when `images` is given. Never raises for a
-    bad file: the error is the outcome."""
-    stat = (file.size, file.mtime_ns)
-    laps = _Laps()
-    try:
-        data = read_source(file, config.source.max_bytes)
-    except ArticleError as exc:
-        # No digest: an unreadable file is tried again at every scan, since fixing its
-        # permissions does not change its size or modification time.
-        return Outcome(file.source, (-1, -1), "", None, error=str(exc))
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if digest == known_digest:
-        return Outcome(file.source, stat, digest, None, unchanged=True)
-    laps.lap()
-    try:
-        parsed = parse_article(data, file.source, timezone=config.source.timezone, mtime=file.mtime)
-        if images is not None and parsed.image is not None:
-            parsed = replace(parsed, image=images.rewrite(parsed.image))
-        laps.lap()
-        body = clean_body(
-            parsed.body,
-            base_url=parsed.link or config.site.base_url,
-            remove=config.clean.remove,
-            summary_length=config.clean.summary_length,
-            image_url=None if images is None else images.rewrite,
-        )
-        laps.lap()
-        article = Article.from_parts(parsed, body)
-        # Serialised here only when archives will want every entry; else the few entries
-        # that make it into a feed are serialised when first needed (see Catalogue.fragments).
-        template = entry_template(config.site, article) if config.archives else None
-        entry = encode(file.source, article, template)
-    except ArticleError as exc:
-        return Outcome(file.source, stat, digest, None, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the others
-        error = f"{file.source}: unexpected error: {exc!r}; please report it"
-        return Outcome(file.source, stat, digest, None, error=error)
-    if pages_dir is None:
-        laps.lap()
-        return Outcome(file.source, stat, digest, entry, parsed.warnings, work=laps.seconds)
-    page = entry.summary.page
-    html = render_article_page(config.site, article, config.source.timezone)
-    laps.lap()
-    # Not listed in the manifest until the build publishes: a new page is written in place.
-    document = Document(html, article.updated.timestamp())
-    written = write_if_changed(pages_dir, page, document, unlisted=True)
-    laps.lap()
-    return Outcome(
-        file.source,
-        stat,
-        digest,
-        entry,
-        parsed.warnings,
-        page=page,
-        page_written=written,
-        work=laps.seconds,
-    )
-
-
-class _Laps:
-    """Seconds between successive laps, in STAGES order: cheap enough to always run."""
-
-    def __init__(self) -> None:
-        self._last = time.perf_counter()
-        self._seconds: list[float] = []
-
-    def lap(self) -> None:
-        now = time.perf_counter()
-        self._seconds.append(now - self._last)
-        self._last = now
-
-    @property
-    def seconds(self) -> tuple[float, ...]:
-        return tuple(self._seconds)
 
 
 def ingest(
@@ -198,17 +89,19 @@ def ingest(
     work = dict.fromkeys(STAGES, 0.0)
     peaks = [0]
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
-    reading = _outcomes(to_read, config, pages_dir, images, peaks)
-    for done, outcome in enumerate(reading, start=1):
-        for stage, seconds in zip(STAGES, outcome.work, strict=False):
+    done = 0
+    for batch in _batches(to_read, config, pages_dir, images, peaks):
+        for stage, seconds in zip(STAGES, batch.work, strict=True):
             work[stage] += seconds
-        if _record(catalogue, outcome):
-            changed.add(outcome.source)
-        if outcome.page is not None:
-            pages.add(outcome.page)
-            pages_written += outcome.page_written
-        if progress is not None:
-            progress(done, len(to_read))
+        for outcome in batch.outcomes:
+            if _record(catalogue, outcome):
+                changed.add(outcome.source)
+            if outcome.page is not None:
+                pages.add(outcome.page)
+                pages_written += outcome.page_written
+            done += 1
+            if progress is not None:
+                progress(done, len(to_read))
     for source in gone:
         catalogue.forget(source)
         changed.add(source)
@@ -241,20 +134,20 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
     return False  # the last good article, if any, stays as it was
 
 
-def _outcomes(
+def _batches(
     to_read: Sequence[tuple[SourceFile, str | None]],
     config: Config,
     pages_dir: Path | None,
     images: ImageSigner | None,
     peaks: list[int],
-) -> Iterator[Outcome]:
-    """Read the files here, or in worker processes when there are enough of them."""
+) -> Iterator[Batch]:
+    """Read the files in batches, here or in worker processes when there are enough."""
+    batches = [to_read[i : i + BATCH] for i in range(0, len(to_read), BATCH)]
     workers = os.cpu_count() or 1
     if len(to_read) < POOL_FROM or workers < 2:
-        for file, digest in to_read:
-            yield read_file(file, config, digest, pages_dir, images)
+        for batch in batches:
+            yield read_files(batch, config, pages_dir, images)
         return
-    batches = [to_read[i : i + BATCH] for i in range(0, len(to_read), BATCH)]
     context = _pool_context()
     finished = 0
     try:
@@ -266,17 +159,16 @@ def _outcomes(
         ) as pool:
             with _frozen():
                 results = pool.map(_read_batch, batches)  # forks the workers, if it forks
-            for outcomes, peak in results:
+            for read, peak in results:
                 finished += 1
                 peaks.append(peak)
-                yield from outcomes
+                yield read
     except (BrokenProcessPool, OSError) as exc:
         # Workers could not start or died (memory, a signal, a __main__ they cannot
         # import): the build is slower without them, never wrong.
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
         for batch in batches[finished:]:
-            for file, digest in batch:
-                yield read_file(file, config, digest, pages_dir, images)
+            yield read_files(batch, config, pages_dir, images)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -316,7 +208,7 @@ def _start_worker(config: Config, pages_dir: Path | None, images: ImageSigner | 
     # A worker waits for work on a pipe that its own process also holds open, so it would
     # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
     # pages long after the next build began. It leaves with its builder instead: at once
-    # when idle, else as soon as the file in hand is written whole (never a temp file).
+    # when idle, else as soon as the page in hand is written whole (never a temp file).
     builder = multiprocessing.parent_process()
     if builder is not None:
         threading.Thread(target=_exit_with, args=(builder.sentinel,), daemon=True).start()
@@ -333,13 +225,9 @@ def _exit_with(sentinel: int) -> None:
         os._exit(1)
 
 
-def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> tuple[list[Outcome], int]:
+def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> tuple[Batch, int]:
     assert _worker is not None, "the pool initializer sets the configuration"
     config, pages_dir, images = _worker
-    outcomes = []
     with _in_batch:
-        for file, digest in batch:
-            if _builder_gone.is_set():
-                break
-            outcomes.append(read_file(file, config, digest, pages_dir, images))
-    return outcomes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        read = read_files(batch, config, pages_dir, images, stop=_builder_gone.is_set)
+    return read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
