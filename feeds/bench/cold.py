@@ -66,6 +66,7 @@ def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
     for run in range(runs):
         floors.append(_floor(corpus))
         builds.append(_build_in_child(_site(sites / f"cold-{run}", corpus)))
+    floors.append(_floor(corpus))  # before and after every build: the same stretch of time
     site = sites / "cold-0"
     restart_wall, restart = _build_in_child(site)
     archived_wall, _ = _build_in_child(_site(sites / "archives", corpus, "archives: true\n"))
