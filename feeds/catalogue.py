@@ -126,6 +126,7 @@ class Catalogue:
         self._summaries: dict[str, Summary] | None = {} if fresh else None
         self._ordered: list[Summary] | None = None
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
+        self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
 
     @classmethod
@@ -208,7 +209,11 @@ class Catalogue:
             ),
         )
         if self._summaries is not None:
-            self._summaries[source] = summary
+            # One copy of each set of category paths, as _load_summaries makes: a summary
+            # sent by a worker process comes with copies of its own, and at 100,000
+            # articles they would take a third of the builder's memory.
+            paths = self._paths.setdefault(summary.categories, summary.categories)
+            self._summaries[source] = summary._replace(categories=paths)
             self._ordered = None
 
     def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
