@@ -165,6 +165,12 @@ class Catalogue:
                 fresh = True
             else:
                 fresh = connection.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+            if fresh and where != ":memory:":
+                # A cold build writes the whole archive in one transaction: with a rollback
+                # journal its pages go straight into the file, where the write-ahead log
+                # would take them twice (the log, then the checkpoint at commit). The log
+                # is back for every later, small commit (see commit()).
+                connection.execute("PRAGMA journal_mode=DELETE")
             connection.execute("BEGIN")
         except sqlite3.DatabaseError:
             connection.close()
@@ -374,6 +380,8 @@ class Catalogue:
     def commit(self) -> None:
         """Make this build's changes durable, all at once."""
         self._db.execute("COMMIT")
+        if self.fresh:
+            self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("BEGIN")
         self.fresh = False
 

@@ -131,6 +131,15 @@ def test_a_missing_catalogue_is_rebuilt(site):
     assert site.build().files_read == 40
 
 
+def test_after_a_cold_build_the_catalogue_keeps_a_write_ahead_log_again(site):
+    # The cold build wrote through a rollback journal; later builds' small commits must not
+    # pay for one (a sync of the journal and of the file at each).
+    path = site.public / ".feeds" / FILE_NAME
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 40
+
+
 def test_changed_cleaning_rules_re_clean_everything(site):
     site.config_path.write_text(
         site.config_path.read_text() + "clean:\n  summary_length: 40\n", encoding="utf-8"
