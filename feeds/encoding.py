@@ -16,7 +16,9 @@ _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936"}
 _CJK = re.compile(
     "[\u2000-\u206f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\U00020000-\U0003134f]"
 )
-_BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+# Controls that text never holds (tab, line ends, form feed and ESC aside): many of them
+# make a file binary.
+_BINARY_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 
 
 def decode(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:
@@ -25,11 +27,9 @@ def decode(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:
         text = data.decode("utf-16", "replace")  # Windows "Unicode" text; its NULs are text
         return text, (_replaced(source, text, "UTF-16"),) if "\ufffd" in text else ()
     sample = data[:8192]
-    # (search first: counting is only worth it in the rare file that has any at all)
-    if b"\x00" in data or (
-        _BINARY_CONTROLS.search(sample)
-        and len(_BINARY_CONTROLS.findall(sample)) > len(sample) // 10
-    ):
+    # Counted by deleting them from a copy: a tenth of the time a regular expression takes.
+    controls = len(sample) - len(sample.translate(None, _BINARY_CONTROLS))
+    if b"\x00" in data or controls > len(sample) // 10:
         raise ArticleError(source, "not a text file: an article must be UTF-8 or GB18030 text")
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
