@@ -91,7 +91,9 @@ def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
 def parse_front_matter(text: str, source: str) -> FrontMatter:
     """Split decoded text into front matter and body; raise ArticleError saying how to fix it."""
     # CRLF and lone CR count as one line end each, as YAML counts them.
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
     fence, front, first, body, body_line = _split(text, source)
     if fence == "+++":
         fm = _load_toml(front, first, source)
