@@ -73,7 +73,7 @@ def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
         line = text[position:] if next_line < 0 else text[position:next_line]
         if line.rstrip() == fence:
             break
-        size += len(line.encode("utf-8", "replace")) + 1
+        size += (len(line) if line.isascii() else len(line.encode("utf-8", "replace"))) + 1
         if size > MAX_FRONT_MATTER:
             raise ArticleError(
                 source,
