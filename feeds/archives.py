@@ -26,8 +26,9 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from feeds.archive_tables import ArchiveState
-from feeds.catalogue import Catalogue, Summary
+from feeds.catalogue import Catalogue
 from feeds.config import Config, FeedSpec
+from feeds.entries import Summary
 from feeds.publish import Document
 from feeds.render import EPOCH, entry_template, render_archive
 from feeds.select import Selection, belongs, select_feeds

@@ -18,8 +18,9 @@ from feeds.archives import (
     archives_due,
     newest_document,
 )
-from feeds.catalogue import Catalogue, Summary
+from feeds.catalogue import Catalogue
 from feeds.config import Config
+from feeds.entries import Summary
 from feeds.feed_documents import feed_documents
 from feeds.ingest import Ingested
 from feeds.pages import (

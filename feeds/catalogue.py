@@ -7,21 +7,19 @@ missing, damaged or outdated one is set aside and rebuilt from the files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from feeds.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
+from feeds.entries import Entry, Summary, article_from_json, paths_from_text, paths_text
 from feeds.model import Article, CategoryPath
 from feeds.render import Fragments, fill
 from feeds.text import html_text
-from feeds.urls import article_path
 
 log = logging.getLogger("feeds")
 
@@ -65,51 +63,6 @@ class Known(NamedTuple):
     mtime_ns: int
     digest: str  # of the file's bytes
     error: str | None  # the current version's error; a last good article may still be kept
-
-
-# NamedTuples rather than dataclasses here: a build makes one per article of the archive,
-# and they cost a third as much to create.
-class Summary(NamedTuple):
-    """An article's identity and place, without its body: enough to choose feed entries."""
-
-    source: str
-    id: str
-    published: float  # epoch seconds
-    updated: float
-    categories: tuple[CategoryPath, ...]
-    digest: str  # changes whenever anything published from the article changes
-    page: str  # its permalink page, relative to the output dir
-    author: str | None  # for feeds that filter on it
-    title: str
-
-
-class Entry(NamedTuple):
-    """An article encoded for the catalogue: made where the file is read (in a worker
-    process during a large build), so the process that writes SQLite only stores it."""
-
-    summary: Summary
-    data: str  # the Article as JSON, but for its body
-    content: str  # the body, stored once
-    # Its entry in every format, with a hole for the body; None to have it made when a feed
-    # first needs it (most articles of an archive never are in any feed).
-    template: Fragments | None
-
-
-def encode(source: str, article: Article, template: Fragments | None) -> Entry:
-    """An Article, its digest and its place, ready to store."""
-    data = article_to_json(article)
-    summary = Summary(
-        source,
-        article.id,
-        article.published.timestamp(),
-        article.updated.timestamp(),
-        article.categories,
-        _digest(data + "\n" + article.content),
-        article_path(article.id),
-        article.author,
-        article.title,
-    )
-    return Entry(summary, data, article.content, template)
 
 
 class Catalogue:
@@ -204,7 +157,7 @@ class Catalogue:
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *summary[:4],
-                _SEP.join(_PATH_SEP.join(path) for path in summary.categories),
+                paths_text(summary.categories),
                 summary.page,
                 summary.author,
                 summary.title,
@@ -284,7 +237,7 @@ class Catalogue:
         for source, id_, published, updated, categories, digest, page, author, title in rows:
             paths = parsed.get(categories)
             if paths is None:
-                paths = parsed[categories] = _paths(categories)
+                paths = parsed[categories] = paths_from_text(categories)
             yield Summary(source, id_, published, updated, paths, digest, page, author, title)
 
     def articles(self, sources: Iterable[str]) -> Iterator[Article]:
@@ -399,42 +352,3 @@ def set_aside(path: Path, exc: Exception) -> None:
         damaged = path.with_name(path.name + suffix)
         if damaged.exists():
             damaged.replace(damaged.with_name(damaged.name + ".damaged"))
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
-
-
-# Category names are plain text, where control characters never survive: safe separators
-# that split much faster than JSON parses, which matters at every incremental build.
-_SEP = "\x1e"
-_PATH_SEP = "\x1f"
-
-
-def _paths(value: str) -> tuple[CategoryPath, ...]:
-    return tuple(tuple(path.split(_PATH_SEP)) for path in value.split(_SEP)) if value else ()
-
-
-def article_to_json(article: Article) -> str:
-    """An Article as JSON text, but for its body (stored apart); dates keep their zones."""
-    fields: dict[str, Any] = {
-        name: getattr(article, name)
-        for name in Article.__dataclass_fields__
-        if name not in ("extra", "content")
-    }
-    fields["published"] = article.published.isoformat()
-    fields["updated"] = article.updated.isoformat()
-    # Unknown front-matter keys are kept as text: they are never published.
-    fields["extra"] = {str(k): v for k, v in article.extra.items()}
-    return json.dumps(fields, ensure_ascii=False, default=str, sort_keys=True)
-
-
-def article_from_json(text: str, content: str) -> Article:
-    """The Article `article_to_json` wrote, with its body."""
-    fields = json.loads(text)
-    fields["content"] = content
-    fields["published"] = datetime.fromisoformat(fields["published"])
-    fields["updated"] = datetime.fromisoformat(fields["updated"])
-    fields["categories"] = tuple(tuple(path) for path in fields["categories"])
-    fields["tags"] = tuple(fields["tags"])
-    return Article(**fields)

@@ -19,8 +19,9 @@ from feeds.archives import (
     record_archives,
     restore,
 )
-from feeds.catalogue import Catalogue, Summary
+from feeds.catalogue import Catalogue
 from feeds.config import Config, FeedSpec
+from feeds.entries import Summary
 from feeds.publish import Document
 from feeds.render import Fragments, entry_template, render_documents
 from feeds.select import Selection

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from feeds.articles import parse_article
-from feeds.catalogue import Entry, encode
 from feeds.clean import clean_body
 from feeds.config import Config
+from feeds.entries import Entry, encode
 from feeds.errors import ArticleError
 from feeds.images import ImageSigner
 from feeds.model import Article, CleanBody, ParsedArticle
