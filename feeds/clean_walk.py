@@ -122,8 +122,6 @@ class Walker:
 
     def _children(self, parent: etree._Element, in_pre: bool, depth: int) -> bool:
         """Clean the children of `parent`; True when something visible is left in it."""
-        parts = self.parts
-        xml_clean = self.xml_clean
         visible = after_space = False  # after_space: the last thing kept is inter-element space
         # The text slot being filled: `parent.text` until a child is kept, then the tail of
         # the last child kept. `held` is what the tree has there, `slot` what it must have;
@@ -136,21 +134,11 @@ class Walker:
         child = parent[0] if len(parent) else None
         while True:
             if text:
-                if not xml_clean:
-                    # Character references (&#1;) decode to what XML cannot carry: drop it here.
-                    text = xml_safe(text)
-                if in_pre or text.strip(_ASCII_SPACE):
-                    visible = visible or _visible(text)
-                    # Source line breaks are spaces; only elements make blocks.
-                    parts.append(text if in_pre else text.replace("\n", " "))
-                    slot = text if slot is None else slot + text
-                    after_space = False
-                elif not after_space:
-                    # Runs of blank lines left where cruft was add nothing to the output.
-                    space = "\n" if "\n" in text else " "
-                    slot = space if slot is None else slot + space
-                    parts.append(" ")
-                    after_space = True
+                piece, spaced = self._piece(text, in_pre, after_space)
+                if piece is not None:
+                    visible = visible or (not spaced and _visible(piece))
+                    slot = piece if slot is None else slot + piece
+                    after_space = spaced
             if child is None:
                 break
             tag = child.tag
@@ -228,16 +216,27 @@ class Walker:
             if text is not None:
                 element.text = None
             return False
-        if not self.xml_clean and (safe := xml_safe(text)) is not text:
-            text = element.text = safe
+        piece, spaced = self._piece(text, in_pre, after_space=False)
+        assert piece is not None  # only whitespace after whitespace is dropped
+        if piece != text:
+            element.text = piece
+        return not spaced and _visible(piece)
+
+    def _piece(self, text: str, in_pre: bool, after_space: bool) -> tuple[str | None, bool]:
+        """One piece of text as the output keeps it, added to the summary's text: (the text,
+        False); or, when it is only whitespace between elements, (one space or line break,
+        True), or (None, True) right after such whitespace."""
+        if not self.xml_clean:
+            # Character references (&#1;) decode to what XML cannot carry: drop it here.
+            text = xml_safe(text)
         if in_pre or text.strip(_ASCII_SPACE):
+            # Source line breaks are spaces; only elements make blocks.
             self.parts.append(text if in_pre else text.replace("\n", " "))
-            return text != "" and not text.isspace()  # _visible(text), inlined: most elements
-        space = "\n" if "\n" in text else " "
-        if space != text:
-            element.text = space
+            return text, False
+        if after_space:
+            return None, True  # runs of blank lines left where cruft was add nothing
         self.parts.append(" ")
-        return False
+        return ("\n" if "\n" in text else " "), True
 
     def _unwanted(
         self, element: etree._Element, tag: str, class_value: str | None, id_value: str | None
