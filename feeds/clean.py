@@ -14,6 +14,7 @@ build's time (see README, "Where the time goes").
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from html import escape as html_escape
 
@@ -154,12 +155,7 @@ def _char_refs_xml_legal(html: str) -> bool:
         if len(digits) > 7:
             return False
         value = int(digits, 16) if hex_digits else int(digits)
-        if not (
-            value in (0x9, 0xA, 0xD)
-            or 0x20 <= value <= 0xD7FF
-            or 0xE000 <= value <= 0xFFFD
-            or 0x10000 <= value <= 0x10FFFF
-        ):
+        if value > sys.maxunicode or xml_safe(chr(value)) != chr(value):
             return False
     return True
 
