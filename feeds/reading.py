@@ -66,6 +66,7 @@ class _File:
     body: CleanBody | None = None
     article: Article | None = None
     entry: Entry | None = None
+    page: Document | None = None
     outcome: Outcome | None = None
 
     @property
@@ -96,14 +97,17 @@ def read_files(
     _guarded(files, lambda one: _clean(one, config, images))
     laps.lap()
     _guarded(files, lambda one: _encode(one, config))
-    pages = _pages(files, config) if pages_dir is not None else {}
+    if pages_dir is not None:
+        for one in files:
+            if one.outcome is None:
+                _render_page(one, config)
     laps.lap()
     outcomes = []
     for one in files:
         if one.outcome is None and pages_dir is not None:
             if stop():
                 break
-            one.outcome = _written(one, pages_dir, pages[id(one)])
+            one.outcome = _written(one, pages_dir)
         elif one.outcome is None:
             assert one.entry is not None and one.parsed is not None
             one.outcome = Outcome(
@@ -171,22 +175,17 @@ def _encode(one: _File, config: Config) -> None:
     one.entry = encode(one.file.source, one.article, template)
 
 
-def _pages(files: list[_File], config: Config) -> dict[int, Document]:
-    """The permalink page of every file still going, by the id of its _File."""
-    pages = {}
-    for one in files:
-        if one.outcome is None:
-            assert one.article is not None
-            html = render_article_page(config.site, one.article, config.source.timezone)
-            pages[id(one)] = Document(html, one.article.updated.timestamp())
-    return pages
+def _render_page(one: _File, config: Config) -> None:
+    assert one.article is not None
+    html = render_article_page(config.site, one.article, config.source.timezone)
+    one.page = Document(html, one.article.updated.timestamp())
 
 
-def _written(one: _File, pages_dir: Path, page: Document) -> Outcome:
-    assert one.entry is not None and one.parsed is not None
+def _written(one: _File, pages_dir: Path) -> Outcome:
+    assert one.entry is not None and one.parsed is not None and one.page is not None
     relative = one.entry.summary.page
     # Not listed in the manifest until the build publishes: a new page is written in place.
-    written = write_if_changed(pages_dir, relative, page, unlisted=True)
+    written = write_if_changed(pages_dir, relative, one.page, unlisted=True)
     return Outcome(
         one.file.source,
         one.stat,
