@@ -120,6 +120,16 @@ def fast(url: str, attempts: int = 5) -> Notifier:
     return Notifier(url, attempts=attempts, backoff=0.05, timeout=5.0)
 
 
+def notify_until_done(notifier: Notifier, topic: str) -> None:
+    """Start the notifier, hand it one topic, and wait until it has given up or succeeded."""
+    notifier.start()
+    try:
+        notifier.notify([topic])
+        assert notifier.wait(10)
+    finally:
+        notifier.stop()
+
+
 @pytest.fixture
 def watched(tmp_path, hub):
     """A site with a hub, watched by a Watcher whose first build has been pinged for."""
@@ -223,12 +233,7 @@ def test_a_build_that_changes_nothing_pings_nothing(watched, hub):
 def test_a_failing_hub_is_retried_until_it_accepts(hub):
     hub.fail_first = 3
     notifier = fast(hub.url)
-    notifier.start()
-    try:
-        notifier.notify([BASE + "feeds/all.atom"])
-        assert notifier.wait(10)
-    finally:
-        notifier.stop()
+    notify_until_done(notifier, BASE + "feeds/all.atom")
     assert hub.topics() == [BASE + "feeds/all.atom"] * 4
     assert notifier.failed() == {} and notifier.pending() == {}
 
@@ -250,12 +255,7 @@ def test_too_many_requests_is_retried_and_other_refusals_are_final(hub, caplog):
 def test_retries_stop_after_the_last_attempt(hub):
     hub.status = 503
     notifier = fast(hub.url, attempts=3)
-    notifier.start()
-    try:
-        notifier.notify([BASE + "feeds/all.atom"])
-        assert notifier.wait(10)
-    finally:
-        notifier.stop()
+    notify_until_done(notifier, BASE + "feeds/all.atom")
     assert len(hub.pings) == 3
     assert "HTTP 503" in notifier.failed()[BASE + "feeds/all.atom"]
 
