@@ -1,6 +1,7 @@
 # feeds: serve per-category Atom, RSS and JSON feeds built from a directory of articles.
 #   docker build -t feeds .
-#   docker run -v "$PWD/articles:/data/articles" -p 8080:8080 feeds
+#   docker run -v "$PWD/articles:/data/articles" -p 8080:8080 \
+#     -e FEEDS_BASE_URL=https://feeds.example.org/ feeds
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,9 +13,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FEEDS_PORT=8080
 
 WORKDIR /app
+# Every dependency pinned, with hashes: each build of the image gets the same versions.
+COPY config/requirements-container.txt ./
+RUN pip install --require-hashes -r requirements-container.txt
 COPY pyproject.toml README.md ./
 COPY feeds ./feeds
-RUN pip install . \
+RUN pip install --no-deps . \
     && groupadd --system --gid 10001 feeds \
     && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home feeds \
     && mkdir -p /data/articles /data/public /config \

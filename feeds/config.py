@@ -6,14 +6,17 @@ The settings themselves (defaults, help, checks) are declared in feeds.settings.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from feeds import values as v
 from feeds.errors import ConfigError
 from feeds.sections import (
     CleanConfig,
@@ -343,4 +346,22 @@ def load_config(path: Path, *, base_dir: Path | None = None) -> Config:
                 f"save it as UTF-8 ({path}:{line})"
             ]
         ) from None
-    return parse_config(text, path, base_dir=base_dir)
+    return with_environment(parse_config(text, path, base_dir=base_dir))
+
+
+BASE_URL_ENV = "FEEDS_BASE_URL"
+
+
+def with_environment(config: Config) -> Config:
+    """The config with what the environment overrides: FEEDS_BASE_URL for `site.base_url`,
+    so that one container image serves any host."""
+    url = os.environ.get(BASE_URL_ENV, "")
+    if not url:
+        return config
+    try:
+        base_url = v.base_url(url)
+    except Invalid as exc:
+        raise ConfigError(
+            [f"{BASE_URL_ENV} (environment): {exc}; fix it, or unset it to use site.base_url"]
+        ) from None
+    return replace(config, site=replace(config.site, base_url=base_url))

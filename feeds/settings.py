@@ -46,7 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
         "site.base_url",
         "http://127.0.0.1:8080/",
         "Absolute http(s) URL the published tree is served from; feed and entry links are "
-        "built on it. A missing trailing `/` is added.",
+        "built on it. A missing trailing `/` is added. The environment variable "
+        "`FEEDS_BASE_URL` overrides it.",
         v.base_url,
     ),
     Setting("site.language", "zh-CN", "Language tag of the feeds.", v.language),

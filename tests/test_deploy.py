@@ -7,12 +7,16 @@ import re
 import shutil
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 from server import Server, free_port
-from sites import make_site
+from sites import make_site, run_feeds
 
 from feeds.config import load_config
 
@@ -143,3 +147,80 @@ def test_nginx_gives_browsers_feeds_as_xml_so_the_stylesheet_runs(nginx):
         assert shown.headers["vary"] == read.headers["vary"] == "Accept, Accept-Encoding"
         assert gzip.decompress(shown.body) == read.body == (site.public / path[1:]).read_bytes()
     assert server.request("/feeds/missing.atom", headers={"Accept": browser}).status == 404
+
+
+# --- one image for any host; pinned dependencies -------------------------------------------
+
+LOCK = REPO / "config" / "requirements-container.txt"
+REFRESH_FLAGS = (
+    "--strip-extras",
+    "--generate-hashes",
+    "--no-emit-index-url",
+    "--no-emit-find-links",  # the machine's own wheel folders are no place for an image
+)
+REFRESH = f"pip-compile {' '.join(REFRESH_FLAGS)}"
+
+
+def test_feeds_base_url_overrides_site_base_url(tmp_path):
+    site = make_site(tmp_path / "site")
+    env = {"FEEDS_BASE_URL": "https://feeds.example.org/news"}
+    result = run_feeds("build", "-c", str(site.config_path), cwd=site.root, env=env)
+    assert result.returncode == 0, result.stderr
+    atom = (site.public / "feeds" / "all.atom").read_text("utf-8")
+    self_link = 'rel="self" type="application/atom+xml" href="https://feeds.example.org/news/'
+    assert self_link + 'feeds/all.atom"' in atom
+    assert "127.0.0.1:8080" not in atom
+
+
+def test_a_bad_feeds_base_url_is_named_and_nothing_is_written(tmp_path):
+    site = make_site(tmp_path / "site")
+    env = {"FEEDS_BASE_URL": "ftp://feeds.example.org/"}
+    result = run_feeds("build", "-c", str(site.config_path), cwd=site.root, env=env)
+    assert result.returncode == 2
+    assert "FEEDS_BASE_URL (environment): must be an absolute http(s) URL" in result.stderr
+    assert not site.public.exists()
+
+
+def _runtime_requirements() -> list[Requirement]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    return [Requirement(text) for text in project["dependencies"]]
+
+
+def _pins() -> dict[str, tuple[Version, int]]:
+    """Each pinned package of the lock: its version and how many hashes it carries."""
+    pins: dict[str, tuple[Version, int]] = {}
+    name = ""
+    for line in LOCK.read_text("utf-8").splitlines():
+        pinned = re.match(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", line)
+        if pinned:
+            name = canonicalize_name(pinned[1])
+            pins[name] = (Version(pinned[2]), 0)
+        elif line.strip().startswith("--hash=sha256:"):
+            version, hashes = pins[name]
+            pins[name] = (version, hashes + 1)
+    return pins
+
+
+def test_the_container_lock_pins_every_runtime_dependency_with_hashes():
+    pins = _pins()
+    for requirement in _runtime_requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in {LOCK.name}: refresh it ({REFRESH})"
+        version, hashes = pins[name]
+        assert version in requirement.specifier, f"{name}=={version} breaks {requirement}"
+        assert hashes > 0, f"{name} has no hash in {LOCK.name}"
+    assert "--find-links" not in LOCK.read_text("utf-8").replace("--no-emit-find-links", "")
+
+
+def test_the_image_installs_from_the_lock_and_the_refresh_command_is_documented():
+    text = DOCKERFILE.read_text()
+    lock_install = text.index("pip install --require-hashes -r requirements-container.txt")
+    assert lock_install < text.index("pip install --no-deps .")
+    # pip-compile writes the command that made the lock into its header.
+    header = LOCK.read_text("utf-8").splitlines()[:8]
+    made_by = next(line for line in header if line.startswith("#    pip-compile"))
+    readme = (REPO / "README.md").read_text("utf-8")
+    documented = readme[readme.index("pip-compile ") :].split("pyproject.toml")[0]
+    for flag in REFRESH_FLAGS:
+        assert flag in made_by, f"{LOCK.name} was made without {flag}: refresh it"
+        assert flag in documented, f"README.md's refresh command lacks {flag}"
