@@ -131,6 +131,29 @@ def test_binary_file(data: bytes) -> None:
     assert "not a text file" in error(data).reason
 
 
+def test_a_stray_nul_is_removed_with_a_warning_naming_its_line() -> None:
+    article = parse(post("title: 标题\n", "<p>资源\x00数量</p>\n<p>增加\x00一倍</p>\n"))
+    assert article.body == "<p>资源数量</p>\n<p>增加一倍</p>\n"
+    (warning,) = article.warnings
+    assert warning.startswith(f"{SOURCE}:5: 2 control bytes removed (the first is 0x00)")
+
+
+def test_stray_controls_are_removed_before_the_encoding_is_detected() -> None:
+    gb = post("title: 标题\n", "<p>资源数量\x1f增加一倍</p>\n").encode("gb18030")
+    article = parse(gb)
+    assert article.body == "<p>资源数量增加一倍</p>\n"
+    assert article.warnings[0].startswith(f"{SOURCE}:5: 1 control byte removed (the first is 0x1f)")
+
+
+def test_form_feed_tab_and_escape_are_not_stray() -> None:
+    assert parse(post("title: 标题\n", "<p>a\tb\x0cc\x1b[0m</p>\n")).warnings == ()
+
+
+def test_text_with_many_controls_is_binary() -> None:
+    data = post("title: 标题\n", "<p>" + "正文\x00\x01" * 200 + "</p>\n").encode()
+    assert "not a text file" in error(data).reason
+
+
 # --- front matter -----------------------------------------------------------------------------
 
 
