@@ -8,6 +8,7 @@ Pure: no disk access. The caller reads the file and passes its bytes and mtime.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
@@ -82,12 +83,27 @@ def _to_datetime(value: object, zone: tzinfo) -> datetime | None:
     return None
 
 
+@dataclass(frozen=True)
+class _FileTimes:
+    """What the reader knows of a file's times besides its front matter."""
+
+    mtime: float  # epoch seconds: a copy or a clone resets it
+    # When a build first read the content that replaced what the catalogue held (epoch
+    # seconds); None when no change of content was ever seen.
+    changed: float | None
+    updated_from: str  # source.updated: "date" or "mtime"
+
+
+def _at(seconds: float, zone: tzinfo) -> datetime:
+    # Whole seconds: feed and HTTP dates carry no more, and a touch should not show as an edit.
+    return datetime.fromtimestamp(int(seconds), tz=UTC).astimezone(zone)
+
+
 def _dates(
-    fm: FrontMatter, source: str, zone: tzinfo, mtime: float, now: datetime
+    fm: FrontMatter, source: str, zone: tzinfo, times: _FileTimes, now: datetime
 ) -> tuple[datetime, datetime, list[str]]:
     warnings: list[str] = []
-    # Whole seconds: feed and HTTP dates carry no more, and a touch should not show as an edit.
-    modified = datetime.fromtimestamp(int(mtime), tz=UTC).astimezone(zone)
+    modified = _at(times.mtime, zone)
     found: dict[str, datetime | None] = {}
     for key in ("date", "updated"):
         value = fm.data.get(key)
@@ -115,8 +131,21 @@ def _dates(
     if published is None:
         warnings.append(f"{source}: no date; using the file's modification time: add 'date: ...'")
         published = modified
-    updated = found["updated"] or max(modified, published)
+    updated = _updated(found["updated"], times, zone) or published
     return published, max(updated, published), warnings
+
+
+def _updated(written: datetime | None, times: _FileTimes, zone: tzinfo) -> datetime | None:
+    """The front matter's `updated`, else what source.updated says; None: the `date`."""
+    if written is not None:
+        return written
+    if times.updated_from == "mtime":
+        return _at(times.mtime, zone)
+    # A copy, a clone or a touch keeps the content, and with it the dates; only a change
+    # of content that a build saw moves `updated` on (issue 12).
+    if times.changed is not None:
+        return _at(times.changed, zone)
+    return None
 
 
 def _categories(fm: FrontMatter, source: str) -> tuple[tuple[CategoryPath, ...], list[str]]:
@@ -240,20 +269,30 @@ _CONSUMED |= {"headimg", "thumbnail", "cover", "author"}
 
 
 def parse_article(
-    data: bytes, source: str, *, timezone: tzinfo, mtime: float, now: datetime | None = None
+    data: bytes,
+    source: str,
+    *,
+    timezone: tzinfo,
+    mtime: float,
+    changed: float | None = None,
+    updated_from: str = "date",
+    now: datetime | None = None,
 ) -> ParsedArticle:
     """Decode one article file and read its front matter; raise ArticleError when unusable.
 
-    Dates without a zone are in `timezone`. A missing `date` falls back to `mtime` with a
-    warning rather than an error: scraped files often lack one, and the file time is the best
-    estimate of when the item appeared. `now` (default: the current UTC time) decides which
-    dates lie in the future.
+    Dates without a zone are in `timezone`. A missing `date` falls back to the file's mtime
+    with a warning rather than an error: scraped files often lack one, and the file time is
+    the best estimate of when the item appeared. `updated` is the front matter's, else
+    `mtime` when `updated_from` is "mtime", else `changed` (when a build first read this
+    content in place of other content), else the `date`. `now` (default: the current UTC
+    time) decides which dates lie in the future.
     """
     text, decoded = decode(data, source)
     fm = parse_front_matter(text, source)
     article_id, title = _id(fm, source), _title(fm, source)
     when = now if now is not None else datetime.now(tz=UTC)
-    published, updated, warnings = _dates(fm, source, timezone, mtime, when)
+    times = _FileTimes(mtime, changed, updated_from)
+    published, updated, warnings = _dates(fm, source, timezone, times, when)
     categories, category_warnings = _categories(fm, source)
     image, image_warnings = _image(fm, source)
     author, author_warnings = _author(fm, source)

@@ -43,6 +43,7 @@ def rules_signature(config: Config, *, make_key: bool = True) -> str:
         FORMAT,
         SCHEMA_VERSION,
         config.source.timezone.key,
+        config.source.updated,
         config.source.max_bytes,
         config.clean.remove,
         config.clean.summary_length,

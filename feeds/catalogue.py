@@ -1,8 +1,10 @@
 """The incremental catalogue: every source file's stat, content digest and parsed article
 (or error), kept in SQLite under the state dir, so that a build re-reads only what changed.
 
-The catalogue is a cache of what the articles say, never the only copy of anything: a
-missing, damaged or outdated one is set aside and rebuilt from the files.
+The catalogue is a cache of what the articles say, never the only copy of it: a missing,
+damaged or outdated one is set aside and rebuilt from the files. What the files cannot say,
+when a build first saw each change of content (an entry's `updated`) and the archive
+documents' record, outlives a change of rules; a lost catalogue forgets it.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feeds.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
-from feeds.entries import Entry, Summary, article_from_json, paths_from_text, paths_text
+from feeds.entries import Change, Entry, Summary, article_from_json, paths_from_text, paths_text
 from feeds.model import Article, CategoryPath
 from feeds.render import Fragments, fill
 from feeds.text import html_text
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -53,6 +55,16 @@ CREATE TABLE IF NOT EXISTS articles (
     json TEXT
 );
 CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
+"""
+# When a build first saw each file's content change (see feeds.reading): not derived from the
+# files, so unlike the tables above a change of rules keeps it. Only a lost catalogue loses
+# it, and then those articles' `updated` goes back to their `date`.
+_CHANGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    source TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    seen REAL NOT NULL
+);
 """
 
 
@@ -101,7 +113,7 @@ class Catalogue:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA + ARCHIVE_SCHEMA)
+            connection.executescript(_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA)
             stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
             wanted = {"schema": SCHEMA_VERSION, "rules": rules}
             if {key: stored.get(key) for key in wanted} != wanted:
@@ -187,10 +199,20 @@ class Catalogue:
         if self._known is not None and source in self._known:
             self._known[source] = self._known[source]._replace(size=stat[0], mtime_ns=stat[1])
 
+    def changes(self) -> dict[str, Change]:
+        """The last change of content seen in each file, by source, for files that had one."""
+        rows = self._db.execute("SELECT source, digest, seen FROM changes")
+        return {source: Change(digest, seen) for source, digest, seen in rows}
+
+    def record_change(self, source: str, change: Change) -> None:
+        """Remember when a file's current content was first seen (kept across rule changes)."""
+        self._db.execute("INSERT OR REPLACE INTO changes VALUES (?, ?, ?)", (source, *change))
+
     def forget(self, source: str) -> None:
         """The file is gone: so is its article."""
         self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
         self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
+        self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
         if self._known is not None:
             self._known.pop(source, None)
         if self._summaries is not None and self._summaries.pop(source, None) is not None:

@@ -42,6 +42,13 @@ class Entry(NamedTuple):
     template: Fragments | None
 
 
+class Change(NamedTuple):
+    """A change of a file's content that a build saw: the new bytes' digest, and when."""
+
+    digest: str
+    seen: float  # epoch seconds, whole: the article's `updated` when its front matter has none
+
+
 def encode(source: str, article: Article, template: Fragments | None) -> Entry:
     """An Article, its digest and its place, ready to store."""
     data = article_to_json(article)

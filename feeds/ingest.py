@@ -25,7 +25,7 @@ from pathlib import Path
 from feeds.catalogue import Catalogue
 from feeds.config import Config
 from feeds.images import ImageSigner, image_signer
-from feeds.reading import STAGES, Batch, Outcome, read_files
+from feeds.reading import STAGES, Batch, Before, Outcome, read_files
 from feeds.sources import SourceFile, scan_sources, stat_sources
 
 Progress = Callable[[int, int], None]  # called with (files read, files to read)
@@ -77,7 +77,8 @@ def ingest(
         scan, missing = looked
         prefixes = tuple(m + "/" for m in missing)  # a deleted directory takes its files along
         gone = {s for s in known if s in missing or s.startswith(prefixes)}
-    to_read: list[tuple[SourceFile, str | None]] = []
+    to_read: list[tuple[SourceFile, Before]] = []
+    changes = catalogue.changes()
     waiting: set[str] = set()  # changed, but perhaps still being written
     for file in scan.files:
         before = known.get(file.source)
@@ -86,7 +87,8 @@ def ingest(
         if settled is not None and not settled(file):
             waiting.add(file.source)
             continue
-        to_read.append((file, before.digest if before is not None else None))
+        digest = before.digest if before is not None else None
+        to_read.append((file, Before(digest, changes.get(file.source))))
     changed: set[str] = set()
     pages: set[str] = set()
     pages_written = 0
@@ -128,6 +130,8 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
     if outcome.unchanged:
         catalogue.touch(outcome.source, outcome.stat)  # same bytes: nothing to redo
         return False
+    if outcome.change is not None:
+        catalogue.record_change(outcome.source, outcome.change)
     if outcome.entry is not None:
         catalogue.record_article(
             outcome.source, outcome.stat, outcome.digest, outcome.entry, outcome.warnings
@@ -139,7 +143,7 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
 
 
 def _batches(
-    to_read: Sequence[tuple[SourceFile, str | None]],
+    to_read: Sequence[tuple[SourceFile, Before]],
     config: Config,
     pages_dir: Path | None,
     images: ImageSigner | None,
@@ -229,7 +233,7 @@ def _exit_with(sentinel: int) -> None:
         os._exit(1)
 
 
-def _read_batch(batch: Sequence[tuple[SourceFile, str | None]]) -> tuple[Batch, int]:
+def _read_batch(batch: Sequence[tuple[SourceFile, Before]]) -> tuple[Batch, int]:
     assert _worker is not None, "the pool initializer sets the configuration"
     config, pages_dir, images = _worker
     with _in_batch:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from feeds.titles import repaired_title
+
 # One Hexo category path, parent first: ("金融", "新浪财经", "新浪财经－国內").
 CategoryPath = tuple[str, ...]
 
@@ -61,11 +63,12 @@ class Article:
 
     @classmethod
     def from_parts(cls, parsed: ParsedArticle, body: CleanBody) -> Article:
-        """Join the two halves; a summary written in the front matter wins over the derived one."""
+        """Join the two halves; a summary written in the front matter wins over the derived one,
+        and the body gives back the quotation marks the scraper took from the title."""
         return cls(
             id=parsed.id,
             source=parsed.source,
-            title=parsed.title,
+            title=repaired_title(parsed.title, body.html),
             published=parsed.published,
             updated=parsed.updated,
             categories=parsed.categories,

@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from feeds.articles import parse_article
 from feeds.clean import clean_body
 from feeds.config import Config
-from feeds.entries import Entry, encode
+from feeds.entries import Change, Entry, encode
 from feeds.errors import ArticleError
 from feeds.images import ImageSigner
 from feeds.model import Article, CleanBody, ParsedArticle
@@ -43,6 +44,14 @@ class Outcome:
     unchanged: bool = False  # same bytes as the catalogue's version: nothing was parsed
     page: str | None = None  # the permalink page, relative to the output dir, when handled
     page_written: bool = False  # False when the page was already there, byte for byte
+    change: Change | None = None  # the change of content this version is, if one was seen
+
+
+class Before(NamedTuple):
+    """What the catalogue holds for a file about to be read."""
+
+    digest: str | None  # of the bytes last read; None or "" when none were
+    change: Change | None  # the last change of its content a build saw
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class _File:
     """One file on its way through the stages; `outcome` is set once it needs no more."""
 
     file: SourceFile
-    known_digest: str | None
+    before: Before
     data: bytes = b""
     digest: str = ""
     parsed: ParsedArticle | None = None
@@ -68,27 +77,30 @@ class _File:
     entry: Entry | None = None
     page: Document | None = None
     outcome: Outcome | None = None
+    change: Change | None = None
 
     @property
     def stat(self) -> tuple[int, int]:
         return (self.file.size, self.file.mtime_ns)
 
     def fail(self, error: str) -> None:
-        self.outcome = Outcome(self.file.source, self.stat, self.digest, None, error=error)
+        self.outcome = Outcome(
+            self.file.source, self.stat, self.digest, None, error=error, change=self.change
+        )
 
 
 def read_files(
-    batch: Sequence[tuple[SourceFile, str | None]],
+    batch: Sequence[tuple[SourceFile, Before]],
     config: Config,
     pages_dir: Path | None = None,
     images: ImageSigner | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> Batch:
-    """Read, parse, clean and serialise each (file, digest the catalogue has for it), and
+    """Read, parse, clean and serialise each (file, what the catalogue holds for it), and
     write the pages when `pages_dir` is given; link images through the proxy when `images`
     is given. Never raises for a bad file: the error is its outcome. `stop` is asked before
     each page is written: when it says True, the batch ends there, with what it has."""
-    files = [_File(file, digest) for file, digest in batch]
+    files = [_File(file, before) for file, before in batch]
     laps = _Laps()
     _read(files, config)
     laps.lap()
@@ -111,7 +123,12 @@ def read_files(
         elif one.outcome is None:
             assert one.entry is not None and one.parsed is not None
             one.outcome = Outcome(
-                one.file.source, one.stat, one.digest, one.entry, one.parsed.warnings
+                one.file.source,
+                one.stat,
+                one.digest,
+                one.entry,
+                one.parsed.warnings,
+                change=one.change,
             )
         outcomes.append(one.outcome)
     laps.lap()
@@ -119,6 +136,7 @@ def read_files(
 
 
 def _read(files: list[_File], config: Config) -> None:
+    now = float(int(time.time()))  # whole seconds, as feeds carry them
     for one in files:
         try:
             one.data = read_source(one.file, config.source.max_bytes)
@@ -128,8 +146,21 @@ def _read(files: list[_File], config: Config) -> None:
             one.outcome = Outcome(one.file.source, (-1, -1), "", None, error=str(exc))
             continue
         one.digest = hashlib.blake2b(one.data, digest_size=16).hexdigest()
-        if one.digest == one.known_digest:
+        if one.digest == one.before.digest:
             one.outcome = Outcome(one.file.source, one.stat, one.digest, None, unchanged=True)
+        else:
+            one.change = _change(one.before, one.digest, now)
+
+
+def _change(before: Before, digest: str, now: float) -> Change | None:
+    """The change of content that bytes with this digest are: the one seen before when they
+    are the same bytes (read again after a change of rules), a new one when they replace
+    other bytes, and None for a file never read before (its `updated` is its `date`)."""
+    if before.change is not None and before.change.digest == digest:
+        return before.change
+    if before.digest or before.change is not None:
+        return Change(digest, now)
+    return None
 
 
 def _guarded(files: list[_File], stage: Callable[[_File], None]) -> None:
@@ -147,7 +178,12 @@ def _guarded(files: list[_File], stage: Callable[[_File], None]) -> None:
 
 def _parse(one: _File, config: Config, images: ImageSigner | None) -> None:
     parsed = parse_article(
-        one.data, one.file.source, timezone=config.source.timezone, mtime=one.file.mtime
+        one.data,
+        one.file.source,
+        timezone=config.source.timezone,
+        mtime=one.file.mtime,
+        changed=None if one.change is None else one.change.seen,
+        updated_from=config.source.updated,
     )
     one.data = b""  # read: the text lives on in `parsed`
     if images is not None and parsed.image is not None:
@@ -194,6 +230,7 @@ def _written(one: _File, pages_dir: Path) -> Outcome:
         one.parsed.warnings,
         page=relative,
         page_written=written,
+        change=one.change,
     )
 
 

@@ -32,6 +32,7 @@ class SourceConfig:
     dir: Path
     timezone: ZoneInfo
     extensions: tuple[str, ...]  # lower-case, with the dot: (".md", ".txt", ...)
+    updated: str  # "date" or "mtime": where an entry's `updated` comes from
     max_bytes: int
 
 

@@ -71,6 +71,16 @@ SETTINGS: tuple[Setting, ...] = (
         v.extensions,
     ),
     Setting(
+        "source.updated",
+        "date",
+        "Where an entry's `updated` comes from when the front matter has no `updated:`. "
+        "`date`: the article's `date`, or the time a build first read changed content, kept "
+        "in the catalogue (a new catalogue forgets it). `mtime`: the file's modification "
+        "time, which a clone, `cp -r` or `rsync` resets. (Hexo's `empty` has no equivalent: "
+        "Atom requires `updated`.)",
+        v.updated_from,
+    ),
+    Setting(
         "source.max_bytes",
         5_000_000,
         "Article files bigger than this many bytes are rejected.",

@@ -238,6 +238,12 @@ def image_key(value: object) -> str:
     return key
 
 
+def updated_from(value: object) -> str:
+    if value in ("date", "mtime"):
+        return str(value)
+    raise Invalid(f"must be 'date' or 'mtime', not {describe(value)}")
+
+
 def category_feeds(value: object) -> bool:
     # YAML 1.1 reads a bare `off` as false, so the booleans are accepted too.
     if value is True or value == "auto":

@@ -131,6 +131,29 @@ def test_binary_file(data: bytes) -> None:
     assert "not a text file" in error(data).reason
 
 
+def test_a_stray_nul_is_removed_with_a_warning_naming_its_line() -> None:
+    article = parse(post("title: 标题\n", "<p>资源\x00数量</p>\n<p>增加\x00一倍</p>\n"))
+    assert article.body == "<p>资源数量</p>\n<p>增加一倍</p>\n"
+    (warning,) = article.warnings
+    assert warning.startswith(f"{SOURCE}:5: 2 control bytes removed (the first is 0x00)")
+
+
+def test_stray_controls_are_removed_before_the_encoding_is_detected() -> None:
+    gb = post("title: 标题\n", "<p>资源数量\x1f增加一倍</p>\n").encode("gb18030")
+    article = parse(gb)
+    assert article.body == "<p>资源数量增加一倍</p>\n"
+    assert article.warnings[0].startswith(f"{SOURCE}:5: 1 control byte removed (the first is 0x1f)")
+
+
+def test_form_feed_tab_and_escape_are_not_stray() -> None:
+    assert parse(post("title: 标题\n", "<p>a\tb\x0cc\x1b[0m</p>\n")).warnings == ()
+
+
+def test_text_with_many_controls_is_binary() -> None:
+    data = post("title: 标题\n", "<p>" + "正文\x00\x01" * 200 + "</p>\n").encode()
+    assert "not a text file" in error(data).reason
+
+
 # --- front matter -----------------------------------------------------------------------------
 
 
@@ -336,19 +359,49 @@ def test_future_date_with_default_now() -> None:
     assert article.published == MTIME
 
 
+CHANGED = datetime(2023, 7, 1, 8, 30, tzinfo=UTC)  # when a build saw the content change
+
+
 @pytest.mark.parametrize(
-    ("front", "mtime", "expected"),
+    ("front", "updated_from", "changed", "expected"),
     [
-        ("updated: 2022-04-01T00:00:00Z\n", MTIME, datetime(2022, 4, 1, tzinfo=UTC)),
-        ("", MTIME, MTIME),  # the file was edited after it was published
-        ("", datetime(2020, 1, 1, tzinfo=UTC), UTC_1404),  # mtime before the date
-        ("updated: 2020-01-01\n", MTIME, UTC_1404),  # never before published
+        ("updated: 2022-04-01T00:00:00Z\n", "date", None, datetime(2022, 4, 1, tzinfo=UTC)),
+        ("updated: 2022-04-01T00:00:00Z\n", "date", CHANGED, datetime(2022, 4, 1, tzinfo=UTC)),
+        ("updated: 2022-04-01T00:00:00Z\n", "mtime", None, datetime(2022, 4, 1, tzinfo=UTC)),
+        ("", "date", None, UTC_1404),  # a newer mtime says when the file was copied: ignored
+        ("", "date", CHANGED, CHANGED),  # a change of content that a build saw
+        ("", "mtime", None, MTIME),  # as asked: the file's modification time
+        ("", "mtime", CHANGED, MTIME),
+        ("updated: 2020-01-01\n", "date", None, UTC_1404),  # never before published
     ],
 )
-def test_updated(front: str, mtime: datetime, expected: datetime) -> None:
-    article = parse(post(f"title: x\ndate: 2022-03-15T14:04:32Z\n{front}"), mtime=mtime)
+def test_updated(
+    front: str, updated_from: str, changed: datetime | None, expected: datetime
+) -> None:
+    article = parse_article(
+        post(f"title: x\ndate: 2022-03-15T14:04:32Z\n{front}").encode(),
+        SOURCE,
+        timezone=SHANGHAI,
+        mtime=MTIME.timestamp(),
+        changed=None if changed is None else changed.timestamp(),
+        updated_from=updated_from,
+        now=NOW,
+    )
     assert article.updated == expected
     assert article.updated >= article.published
+
+
+@pytest.mark.parametrize("updated_from", ["date", "mtime"])
+def test_updated_is_never_before_the_date(updated_from: str) -> None:
+    article = parse_article(
+        post("title: x\ndate: 2022-03-15T14:04:32Z\n").encode(),
+        SOURCE,
+        timezone=SHANGHAI,
+        mtime=datetime(2020, 1, 1, tzinfo=UTC).timestamp(),
+        updated_from=updated_from,
+        now=NOW,
+    )
+    assert article.updated == UTC_1404
 
 
 def test_unparseable_updated() -> None:

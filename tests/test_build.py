@@ -163,7 +163,7 @@ def test_the_real_sample_is_published_clean(tmp_path, sample_article):
     report = site.build()
     assert report.ok, report.errors
     entry = assert_parses_cleanly((site.public / "feeds/finance.atom").read_bytes()).entries[0]
-    assert entry.title == "教育部升级_国家中小学智慧教育平台_，资源数量增加一倍"
+    assert entry.title == "教育部升级“国家中小学智慧教育平台”，资源数量增加一倍"
     assert entry.author == "新浪财经"
     assert entry.link == "http://127.0.0.1:8080/articles/000_c956da2606e02062.html"
     assert entry.published_parsed[:6] == (2022, 3, 15, 14, 4, 32)

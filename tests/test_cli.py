@@ -94,3 +94,17 @@ def test_the_console_script_is_installed():
         timeout=60,
     )
     assert result.returncode == 0 and "feeds" in result.stdout
+
+
+def test_the_real_sample_with_a_nul_byte_is_published_with_a_warning(tmp_path, sample_article):
+    site = make_site(tmp_path, examples=False)
+    data = sample_article.read_bytes()
+    damaged = data.replace("原标题".encode(), b"\x00" + "原标题".encode(), 1)
+    assert damaged != data
+    site.write("sample.txt", damaged)
+    result = run("build", "-v", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    assert "articles: 1 read, 0 failed" in result.stdout
+    assert "sample.txt:16: 1 control byte removed (the first is 0x00)" in result.stderr
+    page = (site.public / "articles/sample.html").read_text("utf-8")
+    assert "原标题：国家中小学智慧教育平台" in page

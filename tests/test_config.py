@@ -55,6 +55,7 @@ def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
         dir=tmp_path / "examples" / "articles",
         timezone=ZoneInfo("Asia/Shanghai"),
         extensions=(".md", ".markdown", ".txt", ".html"),
+        updated="date",
         max_bytes=5_000_000,
     )
     assert config.output == OutputConfig(dir=tmp_path / "public")

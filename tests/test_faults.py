@@ -138,7 +138,7 @@ class Editor:
 
     def write(self, name: str, text: str) -> None:
         self.step += 1
-        mtime = OLD + self.step * 60  # each version its own time, so `updated` is reproducible
+        mtime = OLD + self.step * 60
         path = self.site.articles / name
         path.write_text(text, encoding="utf-8")
         os.utime(path, (mtime, mtime))
@@ -147,7 +147,10 @@ class Editor:
         names = sorted(p.name for p in self.site.articles.iterdir())
         for name in self.rng.sample(names, 5):
             title = f"第{self.step}次修改"
-            self.write(name, article_text(title, date="2022-05-01", extra=f"id: edit-{name}\n"))
+            # An edit without `updated:` is dated when a build first sees it, which a fresh
+            # build of the same files cannot know: each version says its own time.
+            extra = f"id: edit-{name}\nupdated: {1_700_000_000 + self.step * 60}\n"
+            self.write(name, article_text(title, date="2022-05-01", extra=extra))
         for _ in range(2):
             self.write(f"new-{self.step}.txt", article_text(f"新文章{self.step}"))
         (self.site.articles / self.rng.choice(names)).unlink()
@@ -253,7 +256,10 @@ def built(tmp_path):
     site = make_site(tmp_path)
     assert run_build(site).returncode == 0
     site.write("added.txt", article_text("故障时新增的文章"))
-    site.write("000_d56c9c7e6769d062.txt", article_text("故障时修改的文章"))
+    # With its own `updated:`: else it would be dated when a build saw the edit, which the
+    # fresh builds compared with cannot know.
+    edited = article_text("故障时修改的文章", extra="updated: 2022-07-01T00:00:00Z\n")
+    site.write("000_d56c9c7e6769d062.txt", edited)
     return site
 
 
