@@ -227,6 +227,11 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
         )
     else:
         click.echo(f"feeds: {report.feeds} would be published")
+    if dropped := report.head_images_dropped:
+        click.echo(
+            f"images: {dropped} head image{'s' if dropped > 1 else ''} left out as promo"
+            " (clean.drop_images, or shown only in removed cruft)"
+        )
     if report.warnings and not verbose:
         click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
     click.echo(f"time: {report.seconds:.2f}s")

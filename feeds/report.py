@@ -29,6 +29,8 @@ class BuildReport:
     # Feed documents whose bytes this build changed, relative to the output dir: what a
     # WebSub hub is told of (feeds.websub).
     feeds_written: tuple[str, ...] = ()
+    # Articles read by this build whose head image was promo, hence not published.
+    head_images_dropped: int = 0
 
     @property
     def articles_published(self) -> int:
