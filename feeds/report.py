@@ -31,6 +31,8 @@ class BuildReport:
     feeds_written: tuple[str, ...] = ()
     # Articles read by this build whose head image was promo, hence not published.
     head_images_dropped: int = 0
+    # Warnings (also in `warnings`) about configured categories no article is under.
+    unmatched_categories: tuple[str, ...] = ()
 
     @property
     def articles_published(self) -> int:
