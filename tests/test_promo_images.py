@@ -16,6 +16,7 @@ import pytest
 from sites import FIXED_MTIME, article_text, make_site, run_feeds
 
 from feeds.clean import clean_body
+from feeds.images import image_signer
 
 QR = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"
 PHOTO = "https://n.sinaimg.cn/finance/crawl/243/w550h366/20220123/a7bb-79faf51.jpg"
@@ -163,3 +164,21 @@ def test_a_pattern_that_cannot_match_a_url_is_a_config_error(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "clean.drop_images[0]: must be a glob of the whole image URL" in result.stderr
     assert "feeds.yaml:13" in result.stderr
+
+
+def test_through_the_image_proxy_the_decision_is_the_same(sample_site) -> None:
+    """Head and body images are compared as the source has them, before either is proxied."""
+    with sample_site.config_path.open("a", encoding="utf-8") as config:
+        config.write(f"images: {{proxy: true, key: {'k' * 32}}}\nstate: {{dir: state}}\n")
+    story = f'<p>正文</p><img src="{PHOTO}">{QR_BLOCK}'
+    sample_site.write("story.txt", article_text("有图", body=story, extra=f"headimg: '{PHOTO}'\n"))
+    result = run_feeds("build", "-c", "feeds.yaml", cwd=sample_site.root)
+    assert result.returncode == 0, result.stderr
+    assert "images: 1 head image left out as promo" in result.stdout
+    signer = image_signer(sample_site.config())
+    assert signer is not None
+    items = json.loads((sample_site.public / "feeds/all.json").read_text(encoding="utf-8"))["items"]
+    assert {item["title"]: item.get("image") for item in items} == {
+        "教育部升级_国家中小学智慧教育平台_，资源数量增加一倍": None,
+        "有图": signer.proxied_url(PHOTO),
+    }
