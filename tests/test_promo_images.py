@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -24,8 +25,9 @@ BASE = "https://finance.sina.com.cn/roll/2022-03-15/doc-1.shtml"
 QR_BLOCK = f'<div class="appendQr_wrap"><div class="appendQr_normal"><img src="{QR}"></div></div>'
 
 
-def dropped(body: str, head_image: str | None, **options: object) -> bool:
-    return clean_body(body, base_url=BASE, head_image=head_image, **options).head_image_dropped  # type: ignore[arg-type]
+def dropped(body: str, head_image: str | None, **options: Any) -> bool:
+    """Whether cleaning `body` leaves out `head_image` as promo."""
+    return clean_body(body, base_url=BASE, head_image=head_image, **options).head_image_dropped
 
 
 # -- the cleaner's answer ------------------------------------------------------------------
