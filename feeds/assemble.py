@@ -43,7 +43,7 @@ from feeds.render import (
     entry_url,
 )
 from feeds.report import BuildReport, Clock
-from feeds.select import Selection, feed_specs, select_feeds
+from feeds.select import Selection, feed_specs, select_feeds, unmatched_categories
 from feeds.urls import FEED_FORMATS, archive_path, article_path, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
@@ -73,12 +73,15 @@ def publish_build(
     pages_sig = digest(__version__, FORMAT, config.site, config.source.timezone.key)
     previous = catalogue.feed_signatures()
     if not (full or changed) and catalogue.get("render") == render_sig:
-        # Nothing changed since the last build: nothing to render or write.
+        # Nothing changed since the last build: nothing to render or write; the same
+        # categories as last time match nothing.
         clock.lap("select, render")
-        return _report(len(previous), 0, errors, warnings, failed)
+        unmatched = tuple(json.loads(catalogue.get("unmatched") or "[]"))
+        return _report(len(previous), 0, errors, warnings, failed, unmatched)
 
     summaries, duplicates = _winners(catalogue.summaries())
     errors += [error for _, error in duplicates]
+    unmatched = tuple(unmatched_categories(config, summaries))
     newest = datetime.fromtimestamp(max((s.updated for s in summaries), default=0.0), UTC)
     selections = select_feeds(
         feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
@@ -166,6 +169,7 @@ def publish_build(
         catalogue.set_feed_signatures(signatures)
         for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):
             catalogue.put(key, value)
+        catalogue.put("unmatched", json.dumps(unmatched, ensure_ascii=False))
         catalogue.put("counts", json.dumps(counts, sort_keys=True))
         clock.lap("publish")
     else:
@@ -173,7 +177,7 @@ def publish_build(
     # An archive document is written because its feed changed: the feed stands for it.
     feeds_written = tuple(p for p in written if p.startswith("feeds/") and p.count("/") == 1)
     changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
-    report = _report(len(signatures), len(changed_feeds), errors, warnings, failed)
+    report = _report(len(signatures), len(changed_feeds), errors, warnings, failed, unmatched)
     return BuildReport(
         **{
             **asdict(report),
@@ -255,7 +259,12 @@ def _chain(
 
 
 def _report(
-    feeds: int, changed: int, errors: list[str], warnings: list[str], failed: int
+    feeds: int,
+    changed: int,
+    errors: list[str],
+    warnings: list[str],
+    failed: int,
+    unmatched: tuple[str, ...],
 ) -> BuildReport:
     return BuildReport(
         articles_found=0,
@@ -266,7 +275,8 @@ def _report(
         files_unchanged=0,
         files_removed=0,
         errors=tuple(errors),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *unmatched),
+        unmatched_categories=unmatched,
     )
 
 

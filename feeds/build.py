@@ -46,6 +46,7 @@ def rules_signature(config: Config, *, make_key: bool = True) -> str:
         config.source.updated,
         config.source.max_bytes,
         config.clean.remove,
+        config.clean.drop_images,
         config.clean.summary_length,
         config.site.base_url,  # relative URLs in bodies resolve against it
         *image_rules(
@@ -182,6 +183,7 @@ class Builder:
                 "timings": clock.timings,
                 "work": ingested.work,
                 "worker_peak_rss": ingested.worker_peak_rss,
+                "head_images_dropped": ingested.head_images_dropped,
             }
         )
         if write:

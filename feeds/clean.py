@@ -21,9 +21,9 @@ from html import escape as html_escape
 import nh3
 from lxml import etree
 
-from feeds.clean_walk import ALLOWED, HOLLOW, SHELLS, Walker, take_editor
+from feeds.clean_walk import ALLOWED, HOLLOW, SHELLS, Walker, absolute_image_url, take_editor
 from feeds.model import CleanBody
-from feeds.selectors import compile_selectors
+from feeds.selectors import DEFAULT_DROP_IMAGES, compile_selectors, image_matcher
 from feeds.summary import summarise
 from feeds.text import html_text, xml_safe
 
@@ -80,18 +80,37 @@ def clean_body(
     *,
     base_url: str,
     remove: Sequence[str] = DEFAULT_REMOVE,
+    drop_images: Sequence[str] = DEFAULT_DROP_IMAGES,
     summary_length: int = 150,
     image_url: Callable[[str], str] | None = None,
+    head_image: str | None = None,
 ) -> CleanBody:
     """Strip cruft and unsafe markup from a scraped body; derive its summary and editor.
 
-    `image_url` maps each image's absolute URL to the one published (the image proxy's).
+    Images whose URL matches a `drop_images` glob go too. `image_url` maps each image's
+    absolute URL to the one published (the image proxy's). `head_image` is the article's
+    picture (its front matter's): the result says whether it is promo to leave out.
     """
     # The <body> start keeps libxml2 from moving a leading <style> or <meta> into a <head>.
     html = _HOLLOW_START.sub(lambda m: f"{m.group()}</{m.group(1)}>", xml_safe(html))
     root, xml_clean = _parse(html)
     simple, matcher = compile_selectors(tuple(remove))
-    walker = Walker(base_url, simple, image_url, xml_clean=xml_clean)
+    drop_image = image_matcher(tuple(drop_images))
+    # The head image is an absolute URL already (see articles._url).
+    promo = head_image is not None and drop_image is not None and bool(drop_image(head_image))
+    walker = Walker(
+        base_url,
+        simple,
+        image_url,
+        xml_clean=xml_clean,
+        drop_image=drop_image,
+        # Neither a promo by its URL nor an image the body cannot show needs looking for.
+        head_image=(
+            absolute_image_url(head_image, base_url)
+            if head_image is not None and not promo and _may_show(html, head_image)
+            else None
+        ),
+    )
     if matcher is not None:
         # Selectors beyond tag/class/id may look at siblings, so they run on the
         # untouched tree, after the credit is read.
@@ -111,7 +130,17 @@ def clean_body(
         # The walk's text went through xml_safe, or came from a tree that needs none.
         summary=summarise("".join(walker.parts), summary_length, xml_clean=True),
         editor=walker.editor,
+        # The scraper took the first image of the page, often the promo at its end.
+        head_image_dropped=promo or walker.head_image_only_in_cruft(),
     )
+
+
+def _may_show(html: str, image: str) -> bool:
+    """False when no image of `html` can resolve to the absolute URL `image`: what follows
+    its last `/` is nowhere in the source. (Resolving a URL keeps that part as written; a
+    body that spells it with character references is not searched, and the head image
+    then stays.)"""
+    return image.rpartition("/")[2] in html
 
 
 def _parse(html: str) -> tuple[etree._Element, bool]:

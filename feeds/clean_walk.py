@@ -55,8 +55,9 @@ _BLOCKS = frozenset(
 # Void in HTML5 but not to libxml2, which nests all that follows inside them.
 HOLLOW = frozenset("embed source track wbr keygen".split())
 _MEDIA = frozenset("img video audio source".split())
-# Lazy-loading pages keep the real image URL here and a placeholder (or nothing) in src.
-_LAZY_SRC = ("data-src", "data-original")
+# Lazy-loading pages keep the real image URL in a data- attribute and a placeholder (or
+# nothing) in src.
+_IMG_SOURCES = ("src", "data-src", "data-original")
 _WEB = frozenset({"http", "https"})
 _LINK = frozenset({"http", "https", "mailto"})
 _ASCII_SPACE = " \t\n\r\f"
@@ -97,7 +98,10 @@ class Walker:
     summary reads in order and whitespace left between removed elements collapses.
 
     `xml_clean` says that no text in the tree holds a character XML cannot carry, so the
-    walk need not drop any (see clean._parse).
+    walk need not drop any (see clean._parse). Images whose URL `drop_image` accepts are
+    removed. Given the article's `head_image`, the walk notes whether an image of the kept
+    body shows it, and keeps the cruft that selectors removed, to be searched for it only
+    when the kept body does not show it (see head_image_only_in_cruft).
     """
 
     def __init__(
@@ -107,11 +111,17 @@ class Walker:
         image_url: Callable[[str], str] | None = None,
         *,
         xml_clean: bool = False,
+        drop_image: Callable[[str], object] | None = None,
+        head_image: str | None = None,
     ) -> None:
         self.base_url = base_url
         self.remove = remove
         self.image_url = image_url
         self.xml_clean = xml_clean
+        self.drop_image = drop_image
+        self.head_image = head_image
+        self.head_image_kept = False  # an image of the kept body shows the head image
+        self.cruft: list[etree._Element] = []  # removed by a selector, when there is a head image
         self.doomed: set[etree._Element] = set()  # matched by the selectors that are not simple
         self.parts: list[str] = []  # the text, with a newline wherever a block begins or ends
         self.editor: str | None = None
@@ -170,15 +180,20 @@ class Walker:
 
     def _element(self, element: etree._Element, tag: str, in_pre: bool, depth: int) -> bool | None:
         """Clean one element; None when it must be removed, else whether it is visible."""
-        if tag in DROP or (self.doomed and element in self.doomed):
+        if tag in DROP:
+            return None
+        if self.doomed and element in self.doomed:
+            self._cruft(element)
             return None
         attrib = element.attrib
         if attrib:
             class_value, id_value = attrib.get("class"), attrib.get("id")
             if class_value is None and id_value is None:
                 if tag in self.remove.bare:  # neither a credit nor named by a class or an id
+                    self._cruft(element)
                     return None
             elif self._unwanted(element, tag, class_value, id_value):
+                self._cruft(element)
                 return None
             if tag in _MEDIA and not self._media(element, tag):
                 return None
@@ -188,7 +203,10 @@ class Walker:
                 _sort_attributes(element)
         # Without attributes an element is neither a credit nor named by a class or an id,
         # and an image has no source (see _media); nothing else changes.
-        elif tag in self.remove.bare or tag == "img":
+        elif tag in self.remove.bare:
+            self._cruft(element)
+            return None
+        elif tag == "img":
             return None
         if depth >= _MAX_DEPTH:
             _flatten(element)
@@ -248,30 +266,52 @@ class Walker:
             self.editor = editor_name(element)
         return tag in self.remove.bare or self.remove.match_named(tag, classes, id_value)
 
+    def _cruft(self, element: etree._Element) -> None:
+        """Keep cruft a selector named, about to be removed, when it may hide the head image."""
+        if self.head_image is not None:
+            self.cruft.append(element)
+
+    def head_image_only_in_cruft(self) -> bool:
+        """True when an image in the removed cruft shows the head image, and none in the kept
+        body does (asked after the walk)."""
+        if self.head_image is None or self.head_image_kept:
+            return False
+        return any(
+            self._image_source(image) == self.head_image
+            for cruft in self.cruft
+            for image in cruft.iter("img")
+        )
+
     def _media(self, element: etree._Element, tag: str) -> bool:
-        """Make a media URL absolute; False when an image has no usable source."""
-        src = element.get("src")
-        url = _absolute(src, self.base_url, _WEB) if src is not None else None
-        if tag == "img" and url is None:
-            for key in _LAZY_SRC:
-                lazy = element.get(key)
-                url = _absolute(lazy, self.base_url, _WEB) if lazy is not None else None
-                if url is not None:
-                    break
-            else:
-                return False
-        if url is None:
-            if src is not None:
-                del element.attrib["src"]
-        else:
-            url = xml_safe(url)
-            if tag == "img" and self.image_url is not None:
-                url = self.image_url(url)
-            element.set("src", url)
+        """Make a media URL absolute; False when an image has no usable source, or one
+        `drop_image` accepts."""
         if tag == "img":
+            url = self._image_source(element)
+            if url is None or (self.drop_image is not None and self.drop_image(url)):
+                return False
+            if url == self.head_image:
+                self.head_image_kept = True
+            element.set("src", url if self.image_url is None else self.image_url(url))
             # Set here as well as by nh3 so that attributes keep one order on re-cleaning.
             element.set("referrerpolicy", "no-referrer")
+            return True
+        src = element.get("src")
+        url = _absolute(src, self.base_url, _WEB) if src is not None else None
+        if url is not None:
+            element.set("src", xml_safe(url))
+        elif src is not None:
+            del element.attrib["src"]
         return True
+
+    def _image_source(self, image: etree._Element) -> str | None:
+        """The absolute URL an <img> shows: its `src`, else the real one a lazy-loading page
+        keeps aside; None when it has no usable one."""
+        for key in _IMG_SOURCES:
+            value = image.get(key)
+            url = absolute_image_url(value, self.base_url) if value is not None else None
+            if url is not None:
+                return url
+        return None
 
     def _link(self, element: etree._Element) -> None:
         """Make a link absolute, or drop a link that points nowhere safe."""
@@ -283,6 +323,12 @@ class Walker:
             del element.attrib["href"]
         else:
             element.set("href", xml_safe(url))
+
+
+def absolute_image_url(url: str, base_url: str) -> str | None:
+    """An image URL as the walk resolves one found in a body."""
+    absolute = _absolute(url, base_url, _WEB)
+    return None if absolute is None else xml_safe(absolute)
 
 
 def _visible(text: str) -> bool:

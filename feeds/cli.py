@@ -208,9 +208,10 @@ def _run(config: Config, *, write: bool) -> BuildReport:
 def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: bool) -> None:
     for error in report.errors:
         click.secho(f"error: {error}", fg="red", err=True)
-    if verbose:
-        for warning in report.warnings:
-            click.secho(f"warning: {warning}", fg="yellow", err=True)
+    # A feed that stays empty is a mistake in the configuration, which `check` is for.
+    shown = report.warnings if verbose else report.unmatched_categories if not wrote else ()
+    for warning in shown:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     articles = (
         f"articles: {report.articles_published} read, {report.articles_failed} failed"
         f" (of {report.articles_found} in {config.source.dir})"
@@ -227,6 +228,20 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
         )
     else:
         click.echo(f"feeds: {report.feeds} would be published")
+    if dropped := report.head_images_dropped:
+        click.echo(
+            f"images: {dropped} head image{'s' if dropped > 1 else ''} left out as promo"
+            " (clean.drop_images, or shown only in removed cruft)"
+        )
+    if report.unmatched_categories and wrote and not verbose:
+        count = len(report.unmatched_categories)
+        click.secho(
+            f"warning: {count} categor{'ies' if count > 1 else 'y'} of configured feeds"
+            f" match{'' if count > 1 else 'es'} no article; run with -v, or `feeds check`,"
+            " for the closest paths",
+            fg="yellow",
+            err=True,
+        )
     if report.warnings and not verbose:
         click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
     click.echo(f"time: {report.seconds:.2f}s")

@@ -54,6 +54,7 @@ class Ingested:
     pages_written: int  # how many of them had new bytes
     work: dict[str, float]  # seconds per stage of reading, summed over every process
     worker_peak_rss: int  # bytes, the largest worker process's peak (0: no workers)
+    head_images_dropped: int = 0  # articles read whose head image was promo (see CleanBody)
 
 
 def ingest(
@@ -91,7 +92,7 @@ def ingest(
         to_read.append((file, Before(digest, changes.get(file.source))))
     changed: set[str] = set()
     pages: set[str] = set()
-    pages_written = 0
+    pages_written = dropped = 0
     work = dict.fromkeys(STAGES, 0.0)
     peaks = [0]
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
@@ -105,6 +106,7 @@ def ingest(
             if outcome.page is not None:
                 pages.add(outcome.page)
                 pages_written += outcome.page_written
+            dropped += outcome.head_image_dropped
             done += 1
             if progress is not None:
                 progress(done, len(to_read))
@@ -122,6 +124,7 @@ def ingest(
         pages_written,
         work,
         max(peaks),
+        dropped,
     )
 
 

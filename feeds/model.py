@@ -40,6 +40,9 @@ class CleanBody:
     html: str  # safe HTML fragment, absolute URLs, XML-safe
     summary: str  # plain text, about `summary_length` characters
     editor: str | None  # the editor credit (`p.article-editor`), e.g. "王蒙"
+    # The head image given is promo: it matches `clean.drop_images`, or the body shows it
+    # only inside removed cruft. It is not published.
+    head_image_dropped: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class Article:
             categories=parsed.categories,
             tags=parsed.tags,
             author=parsed.author,
-            image=parsed.image,
+            image=None if body.head_image_dropped else parsed.image,
             link=parsed.link,
             summary=parsed.summary or body.summary,
             content=body.html,

@@ -52,6 +52,7 @@ class Before(NamedTuple):
 
     digest: str | None  # of the bytes last read; None or "" when none were
     change: Change | None  # the last change of its content a build saw
+    head_image_dropped: bool = False  # the front matter's picture was promo (see CleanBody)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def read_files(
     laps = _Laps()
     _read(files, config)
     laps.lap()
-    _guarded(files, lambda one: _parse(one, config, images))
+    _guarded(files, lambda one: _parse(one, config))
     laps.lap()
     _guarded(files, lambda one: _clean(one, config, images))
     laps.lap()
@@ -121,15 +122,7 @@ def read_files(
                 break
             one.outcome = _written(one, pages_dir)
         elif one.outcome is None:
-            assert one.entry is not None and one.parsed is not None
-            one.outcome = Outcome(
-                one.file.source,
-                one.stat,
-                one.digest,
-                one.entry,
-                one.parsed.warnings,
-                change=one.change,
-            )
+            one.outcome = _done(one)
         outcomes.append(one.outcome)
     laps.lap()
     return Batch(outcomes, laps.seconds)
@@ -176,8 +169,8 @@ def _guarded(files: list[_File], stage: Callable[[_File], None]) -> None:
             one.fail(f"{one.file.source}: unexpected error: {exc!r}; please report it")
 
 
-def _parse(one: _File, config: Config, images: ImageSigner | None) -> None:
-    parsed = parse_article(
+def _parse(one: _File, config: Config) -> None:
+    one.parsed = parse_article(
         one.data,
         one.file.source,
         timezone=config.source.timezone,
@@ -186,20 +179,23 @@ def _parse(one: _File, config: Config, images: ImageSigner | None) -> None:
         updated_from=config.source.updated,
     )
     one.data = b""  # read: the text lives on in `parsed`
-    if images is not None and parsed.image is not None:
-        parsed = replace(parsed, image=images.rewrite(parsed.image))
-    one.parsed = parsed
 
 
 def _clean(one: _File, config: Config, images: ImageSigner | None) -> None:
-    assert one.parsed is not None
+    parsed = one.parsed
+    assert parsed is not None
+    # The head image is compared with the body's images before either goes through the proxy.
     one.body = clean_body(
-        one.parsed.body,
-        base_url=one.parsed.link or config.site.base_url,
+        parsed.body,
+        base_url=parsed.link or config.site.base_url,
         remove=config.clean.remove,
+        drop_images=config.clean.drop_images,
         summary_length=config.clean.summary_length,
         image_url=None if images is None else images.rewrite,
+        head_image=parsed.image,
     )
+    if images is not None and parsed.image is not None and not one.body.head_image_dropped:
+        one.parsed = replace(parsed, image=images.rewrite(parsed.image))
 
 
 def _encode(one: _File, config: Config) -> None:
@@ -218,19 +214,24 @@ def _render_page(one: _File, config: Config) -> None:
 
 
 def _written(one: _File, pages_dir: Path) -> Outcome:
-    assert one.entry is not None and one.parsed is not None and one.page is not None
+    assert one.entry is not None and one.page is not None
     relative = one.entry.summary.page
     # Not listed in the manifest until the build publishes: a new page is written in place.
     written = write_if_changed(pages_dir, relative, one.page, unlisted=True)
+    return replace(_done(one), page=relative, page_written=written)
+
+
+def _done(one: _File) -> Outcome:
+    """The outcome of a file read, parsed, cleaned and encoded."""
+    assert one.entry is not None and one.parsed is not None and one.body is not None
     return Outcome(
         one.file.source,
         one.stat,
         one.digest,
         one.entry,
         one.parsed.warnings,
-        page=relative,
-        page_written=written,
         change=one.change,
+        head_image_dropped=one.body.head_image_dropped,
     )
 
 

@@ -29,6 +29,10 @@ class BuildReport:
     # Feed documents whose bytes this build changed, relative to the output dir: what a
     # WebSub hub is told of (feeds.websub).
     feeds_written: tuple[str, ...] = ()
+    # Articles read by this build whose head image was promo, hence not published.
+    head_images_dropped: int = 0
+    # Warnings (also in `warnings`) about configured categories no article is under.
+    unmatched_categories: tuple[str, ...] = ()
 
     @property
     def articles_published(self) -> int:

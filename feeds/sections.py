@@ -71,6 +71,7 @@ class CleanConfig:
     """How article bodies are cleaned."""
 
     remove: tuple[str, ...]  # CSS selectors of cruft removed before sanitising
+    drop_images: tuple[str, ...]  # globs of image URLs never published (promo, QR codes)
     summary_length: int  # characters
 
 

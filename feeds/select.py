@@ -1,13 +1,16 @@
 """Config feeds + articles -> the feeds to publish, each with its ordered entries. Pure.
 
 Works on anything that has an id, a published time and category paths: full Articles,
-or the catalogue's body-less summaries when only the choice of entries is needed.
+or the catalogue's body-less summaries when only the choice of entries is needed. Also
+says which configured categories no article is under, and which paths in use come closest.
 """
 
 from __future__ import annotations
 
+import difflib
 import heapq
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -206,3 +209,82 @@ def _unique(positions: Iterable[int]) -> Iterator[int]:
 def newest_first(articles: Iterable[D]) -> list[D]:
     """Newest published first; the id breaks ties so the order never depends on the scan."""
     return sorted(articles, key=lambda a: (-a.published.timestamp(), a.id))
+
+
+# --- configured categories that match nothing -------------------------------------------------
+
+# What people write between the names of a path, or inside one ("新浪财经－国內"); after NFKC,
+# which makes fullwidth forms such as "－" and "＞" plain ASCII.
+_SEPARATORS = re.compile(r"[\s/\\|>›»\-—·]+")
+CLOSE_ENOUGH = 0.5  # share of what was written found in order in a path: 1 name of 2 characters
+SUGGESTED = 3
+
+
+def unmatched_categories(config: Config, articles: Iterable[Placed]) -> list[str]:
+    """A warning for each category of a configured feed that no article's category path
+    starts with (its feed would stay empty), naming the closest paths in use."""
+    if not any(spec.categories for spec in config.feeds):
+        return []
+    nodes = category_nodes(articles)
+    present = set(nodes)
+    where = str(config.path) if config.path is not None else "the configuration"
+    warnings = []
+    for index, spec in enumerate(config.feeds):
+        for category in spec.categories:
+            if category in present:
+                continue
+            closest = closest_paths(category, nodes)
+            if closest:
+                hint = "closest in use: " + ", ".join(repr("/".join(p)) for p in closest)
+            elif nodes:
+                tops = sorted({node[0] for node in nodes})
+                hint = "no category in use comes close; top-level ones: " + ", ".join(
+                    repr(name) for name in tops[:5]
+                )
+            else:
+                hint = "no article has a category yet"
+            warnings.append(
+                f"{where}: feeds[{index}] ({spec.slug}): category {'/'.join(category)!r} "
+                f"matches no article; {hint} (write a path from the top level, names joined "
+                "by '/', spelt as the articles spell them)"
+            )
+    return warnings
+
+
+def closest_paths(
+    category: CategoryPath, nodes: Sequence[CategoryPath], n: int = SUGGESTED
+) -> list[CategoryPath]:
+    """The category paths in `nodes` that look most like `category`, best first.
+
+    Either side may use other separators, spaces or fullwidth forms; a variant character
+    (国内 for 国內) or a level left out counts as a small difference; and `category` may
+    name only the last levels of a path. Ranked by how much of `category` a path holds,
+    in order, then by how little else it holds (difflib's ratio).
+    """
+    wanted = _normalise(" ".join(category))
+    if not wanted:
+        return []
+    scored = []
+    for node in nodes:
+        # Each tail of the path, whole path included: "新浪财经－国內" is the end of
+        # 金融/新浪财经/新浪财经－国內.
+        best = max(
+            _likeness(wanted, _normalise(" ".join(node[start:]))) for start in range(len(node))
+        )
+        if best[0] >= CLOSE_ENOUGH:
+            scored.append((best, node))
+    scored.sort(key=lambda item: (-item[0][0], -item[0][1], len(item[1]), item[1]))
+    return [node for _, node in scored[:n]]
+
+
+def _likeness(wanted: str, found: str) -> tuple[float, float]:
+    """(share of `wanted` that `found` holds in order, difflib's ratio of the two)."""
+    matcher = difflib.SequenceMatcher(None, wanted, found, autojunk=False)
+    same = sum(block.size for block in matcher.get_matching_blocks())
+    return same / len(wanted), 2 * same / (len(wanted) + len(found))
+
+
+@lru_cache(maxsize=4096)
+def _normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SEPARATORS.sub(" ", folded).strip()

@@ -1,11 +1,16 @@
-"""The cruft selectors of `clean.remove`: checked once, and split into the simple
+"""What the cleaner removes from a body, compiled once.
+
+The cruft selectors of `clean.remove`: checked once, and split into the simple
 `tag.class#id` ones, matched during the cleaner's walk, and one compiled selector for
-the rest (cssselect turns CSS into XPath for lxml)."""
+the rest (cssselect turns CSS into XPath for lxml). The image URL patterns of
+`clean.drop_images`: shell globs, matched as one regular expression.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,6 +19,11 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from feeds.errors import ConfigError
+
+# Sina's shared promo assets: the "download our app" QR code that ends every article (in its
+# `.appendQr_wrap` block, which scrapers took for the article's picture) lives in this folder,
+# uploaded once in 2020 and linked from articles of every date since.
+DEFAULT_DROP_IMAGES: tuple[str, ...] = ("*://n.sinaimg.cn/finance/cece9e13/*",)
 
 _SIMPLE = re.compile(r"([a-zA-Z][\w-]*)?((?:[.#][\w-]+)*)")
 
@@ -131,3 +141,12 @@ def compile_selectors(
             )
         )
     return SimpleSelectors(tuple(simple)), CSSSelector(", ".join(rest)) if rest else None
+
+
+@lru_cache(maxsize=16)
+def image_matcher(patterns: tuple[str, ...]) -> Callable[[str], object] | None:
+    """A test of an absolute image URL against the `clean.drop_images` globs (fnmatch rules,
+    case-sensitive, on the whole URL: `*` matches `/` too); None when there are no patterns."""
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns)).match

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from feeds import values as v
+from feeds.selectors import DEFAULT_DROP_IMAGES
 from feeds.values import Invalid, describe
 
 __all__ = ["FEED_SETTINGS", "FEEDS_HELP", "REQUIRED", "SETTINGS", "Invalid", "Setting", "describe"]
@@ -143,6 +144,16 @@ SETTINGS: tuple[Setting, ...] = (
         "CSS selectors of cruft removed from article bodies before sanitising "
         "(the editor credit is kept as metadata).",
         v.selectors,
+    ),
+    Setting(
+        "clean.drop_images",
+        DEFAULT_DROP_IMAGES,
+        "Images never published, as shell globs of the whole URL (`*` matches anything, "
+        "`/` too; `?` one character): removed from bodies, and not used as an entry's "
+        "picture. The default is the folder of Sina's promo images (the app's QR code). A "
+        "head image shown in the body only inside cruft removed by `clean.remove` is left "
+        "out too.",
+        v.image_patterns,
     ),
     Setting(
         "clean.summary_length",

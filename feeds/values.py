@@ -267,6 +267,21 @@ def selectors(value: object) -> tuple[str, ...]:
     return tuple(each(value, selector))
 
 
+def image_pattern(value: object) -> str:
+    pattern = nonempty_text(value)
+    # A glob is matched against the whole URL: "343233024.png" alone would match nothing.
+    if not pattern.startswith(("*", "?", "[", "http://", "https://")):
+        raise Invalid(
+            "must be a glob of the whole image URL, starting with 'http' or a wildcard, such "
+            f"as '*://n.sinaimg.cn/finance/cece9e13/*' or '*/qr.png', not {pattern!r}"
+        )
+    return pattern
+
+
+def image_patterns(value: object) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(each(value, image_pattern)))
+
+
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 
 

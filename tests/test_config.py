@@ -68,6 +68,7 @@ def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
             ".tech-quotation",
             "p.article-editor",
         ),
+        drop_images=("*://n.sinaimg.cn/finance/cece9e13/*",),
         summary_length=150,
     )
     assert config.category_feeds is True
