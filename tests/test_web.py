@@ -4,10 +4,12 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+import time
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import feedparser
 import pytest
@@ -351,6 +353,30 @@ def test_a_browser_gets_feeds_as_xml_so_that_their_stylesheet_runs(server):
     stylesheet = server.request("/feed.xsl")
     assert stylesheet.status == 200
     assert stylesheet.headers["content-type"] == "text/xsl; charset=utf-8"
+
+
+def test_a_site_without_articles_has_plausible_dates_that_stay(tmp_path):
+    site = make_site(tmp_path, examples=False, config=CONFIG)
+    site.build()
+    feed = site.public / "feeds/all.atom"
+    first = feed.read_bytes()
+    assert b"1970" not in first
+    updated = re.search(rb"<updated>([^<]+)</updated>", first).group(1).decode()
+    assert abs(datetime.fromisoformat(updated).timestamp() - time.time()) < 3600
+    time.sleep(1.1)
+    site.build()
+    assert feed.read_bytes() == first  # no "now": the time of the first publish is kept
+    with running(create_app(site.config())) as server:
+        reply = server.request("/feeds/all.atom")
+        modified = parsedate_to_datetime(reply.headers["last-modified"])
+        assert modified.year > 2000 and modified.isoformat() == updated
+        older = format_datetime(modified - timedelta(days=1), usegmt=True)
+        assert server.request("/feeds/all.atom", headers={"If-Modified-Since": older}).status == 200
+        same = reply.headers["last-modified"]
+        assert server.request("/feeds/all.atom", headers={"If-Modified-Since": same}).status == 304
+    site.write("first.txt", article_text("第一篇"))
+    site.build()
+    assert b"2022" in feed.read_bytes()  # dated by its entry from now on
 
 
 def test_healthz_says_what_the_builder_is_doing(tmp_path):
