@@ -73,7 +73,7 @@ class Watcher:
         # settled, by the monotonic clock); filled by settled(), kept to what builds defer.
         self._deferred: dict[str, tuple[str, float]] = {}
         self._first = True  # the next build is this process's first
-        self.first_build = threading.Event()  # set once the first build ended, however
+        self.first_build = threading.Event()  # set when the first build ends, however it ends
         self.activity = BuilderActivity(config.state.dir)  # for /healthz
         self._last_full_scan = float("-inf")
         self.builder = Builder(config)
@@ -135,13 +135,11 @@ class Watcher:
                 self._last_full_scan = now
         # Whatever a build looks at, it looks again at the files an earlier one deferred.
         only = None if full else hints | {path for path, _ in deferred.values()}
-        settled = self._settled_within(now + self.config.schedule.settle) if first else None
+        settled = self._settled_within(now + self.config.schedule.settle) if first else self.settled
         report = None
         started = time.perf_counter()
         try:
-            report = self.builder.build(
-                settled=settled or self.settled, only=only, progress=self.activity.progress
-            )
+            report = self.builder.build(settled=settled, only=only, progress=self.activity.progress)
         except FeedsError as exc:
             log.error("build failed: %s", exc)
             self.activity.set("failed", str(exc))
@@ -178,7 +176,7 @@ class Watcher:
 
     def _schedule_next(self, again: bool) -> None:
         """After a build: another soon if events came during it, or once the first deferred
-        file may have settled (never before the next scheduled run is due anyway)."""
+        file may have settled (but no later than a schedule.interval from now)."""
         if again:
             self._poke()
             return
