@@ -84,11 +84,11 @@ def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
         raise
     # A single listening socket (the only kind created here) knows the port it got.
     bound = getattr(server, "effective_port", port)
+    if builder.watcher is not None:
+        builder.watcher.start()  # the first build runs while requests are answered
     _raise_on_sigterm()  # before the line that says it is up: a SIGTERM after it is clean
     try:
         log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
-        if builder.watcher is not None:
-            builder.watcher.start()  # the first build runs while requests are answered
         server.run()  # returns when interrupted: waitress closes its sockets itself
     except KeyboardInterrupt:
         pass
@@ -106,6 +106,7 @@ def watch(config: Config) -> None:
     if not lock.acquire():
         raise BuilderBusy(lock.busy_message())
     watcher = Watcher(config)
+    watcher.start()
     _raise_on_sigterm()
     if config.images.proxy:
         log.warning(
@@ -115,7 +116,6 @@ def watch(config: Config) -> None:
         )
     try:
         log.info("watching %s, publishing to %s", config.source.dir, config.output.dir)
-        watcher.start()
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
