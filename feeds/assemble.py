@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ from feeds.urls import FEED_FORMATS, archive_path, article_path, feed_path
 ROBOTS = b"User-agent: *\nDisallow:\n"
 SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
 HEADLINES = 5  # the newest entries the index lists under each feed
+EMPTY_SINCE = "empty_since"  # catalogue key: when the site was first published without articles
 
 
 def publish_build(
@@ -82,7 +84,7 @@ def publish_build(
     summaries, duplicates = _winners(catalogue.summaries())
     errors += [error for _, error in duplicates]
     unmatched = tuple(unmatched_categories(config, summaries))
-    newest = datetime.fromtimestamp(max((s.updated for s in summaries), default=0.0), UTC)
+    newest = _site_time(catalogue, summaries)
     selections = select_feeds(
         feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
     )
@@ -187,6 +189,21 @@ def publish_build(
             "feeds_written": feeds_written if write else (),
         }
     )
+
+
+def _site_time(catalogue: Catalogue, summaries: Sequence[Summary]) -> datetime:
+    """The time of the site: its newest entry's, which also dates a feed with no entry yet.
+    With no article at all, the time the site was first published so, kept in the
+    catalogue: the feeds' bytes (and Last-Modified) must not change from build to build."""
+    if summaries:
+        if catalogue.get(EMPTY_SINCE):
+            catalogue.put(EMPTY_SINCE, "")  # the next empty site gets a time of its own
+        return datetime.fromtimestamp(max(s.updated for s in summaries), UTC)
+    kept = catalogue.get(EMPTY_SINCE)
+    if kept is None or not kept.isdigit():
+        kept = str(int(time.time()))
+        catalogue.put(EMPTY_SINCE, kept)
+    return datetime.fromtimestamp(int(kept), UTC)
 
 
 def _signed(signature: str, archive: int) -> str:

@@ -111,7 +111,7 @@ class Builder:
                 note.tidied()
             report = self._attempt(progress, settled, only)
         except BaseException:
-            note.close()  # the note stays: the next build tidies up after this one
+            note.fail()  # the note stays: the next build tidies up after this one
             self._writable = False
             raise
         note.finish()
@@ -144,6 +144,8 @@ class Builder:
         output, state = self.config.output.dir, self.config.state.dir
         dirs = [output] if state.is_relative_to(output) else [output, state]
         removed, adopted = tidy_interrupted(output, dirs, interrupted.since_ns)
+        if interrupted.failed and not (removed or adopted):
+            return  # it stopped on an error, already reported, before writing anything
         log.warning(
             "an earlier build did not finish (pid %s): %d temp files and unlisted pages "
             "removed, %d files it wrote listed, to update or remove",

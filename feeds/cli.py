@@ -7,6 +7,7 @@ is still published), 2 when the configuration is unusable.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ import click
 from feeds import __version__
 from feeds.build import build
 from feeds.config import Config, load_config
-from feeds.errors import ConfigError, FeedsError
+from feeds.errors import ConfigError, FeedsError, PublishError
 from feeds.ingest import Progress
 from feeds.lock import BuilderLock
+from feeds.publish import writable_problem
 from feeds.report import BuildReport
 
 DEFAULT_CONFIG = "config/feeds.yaml"
@@ -105,9 +107,8 @@ def serve_command(config_path: Path, host: str, port: int, threads: int, log_for
     try:
         serve(config, host, port, threads)
     except OSError as exc:  # e.g. the port is taken
-        click.secho(
-            f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", fg="red", err=True
-        )
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        click.secho(f"error: cannot listen on {host}:{port}: {reason}", fg="red", err=True)
         sys.exit(1)
     except FeedsError as exc:  # e.g. the image proxy's key can be neither read nor made
         click.secho(f"error: {exc}", fg="red", err=True)
@@ -139,6 +140,10 @@ def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
     except FeedsError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)
+    # A check writes nothing, but says what would stop a build from writing.
+    unwritable = [] if write else _unwritable(config)
+    for problem in unwritable:
+        click.secho(f"error: {problem}", fg="red", err=True)
     if busy:
         click.secho(
             f"error: {lock.busy_message()}: it keeps the tree up to date", fg="red", err=True
@@ -148,7 +153,14 @@ def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
     _print_report(report, config, verbose, wrote=write)
     if write and config.websub.hub and report.feeds_written:
         _ping_hub(config, report, verbose)  # the exit status is the build's, whatever the hub says
-    sys.exit(0 if report.ok else 1)
+    sys.exit(0 if report.ok and not unwritable else 1)
+
+
+def _unwritable(config: Config) -> list[PublishError]:
+    """Why a build could not write the output dir or the state dir."""
+    output, state = config.output.dir, config.state.dir
+    dirs = [output] if state.is_relative_to(output) else [output, state]
+    return [p for p in map(writable_problem, dirs) if p is not None]
 
 
 def _ping_hub(config: Config, report: BuildReport, verbose: bool) -> None:

@@ -48,7 +48,7 @@ class Ingested:
     found: int  # article files in the source dir
     read: int  # files read this time
     changed: frozenset[str]  # sources whose article appeared, changed or went away
-    deferred: int  # files left for later because they may still be being written
+    deferred: frozenset[str]  # sources left for later: they may still be being written
     skipped: tuple[str, ...]  # why some directory entries are not articles
     pages: frozenset[str]  # permalink pages already written, relative to the output dir
     pages_written: int  # how many of them had new bytes
@@ -118,7 +118,7 @@ def ingest(
         found,
         len(to_read),
         frozenset(changed),
-        len(waiting),
+        frozenset(waiting),
         scan.skipped,
         frozenset(pages),
         pages_written,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feeds.errors import PublishError
-from feeds.publish import UNCHANGED
+from feeds.publish import UNCHANGED, directory_error
 
 LOCK_FILE = ".feeds-builder.lock"
 NOTE_FILE = "build-in-progress"  # in the state dir; empty when the last build finished
@@ -50,6 +50,8 @@ class BuilderLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except (FileExistsError, NotADirectoryError) as exc:  # a file where a directory goes
+            raise directory_error(self.path.parent, exc) from exc
         except OSError as exc:
             raise PublishError(
                 f"{self.path}: cannot open the builder lock ({exc.strerror or exc}): check that "
@@ -96,6 +98,7 @@ class Interrupted:
 
     builders: tuple[int, ...]  # the pid of each, oldest first
     since_ns: int  # when the first of them started, by the file system's clock
+    failed: bool = False  # the last of them raised an error (it was not killed)
 
 
 class BuildNote:
@@ -106,6 +109,7 @@ class BuildNote:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / NOTE_FILE
         self._fd: int | None = None
+        self._interrupted: Interrupted | None = None  # what the note names besides this build
 
     def begin(self) -> Interrupted | None:
         """Note that a build starts; return what earlier builds left if they were cut short."""
@@ -142,20 +146,29 @@ class BuildNote:
                 os.ftruncate(self._fd, 0)
         self.close()
 
+    def fail(self) -> None:
+        """The build raised an error: its note stays, marked so, for the next to tidy up."""
+        with contextlib.suppress(OSError):
+            self._write(self._interrupted, failed=True)
+        self.close()
+
     def close(self) -> None:
-        """Stop holding the note and leave it as it is (a failed build's note stays)."""
+        """Stop holding the note and leave it as it is."""
         if self._fd is not None:
             _held.discard(self._fd)
             os.close(self._fd)
             self._fd = None
 
-    def _write(self, interrupted: Interrupted | None) -> None:
+    def _write(self, interrupted: Interrupted | None, *, failed: bool = False) -> None:
+        self._interrupted = interrupted
         if self._fd is None:
             return
         builders = [*(interrupted.builders if interrupted else ()), os.getpid()]
         note: dict[str, object] = {"builders": builders}
         if interrupted is not None:  # else the note's own time says when this build started
             note["since_ns"] = interrupted.since_ns
+        if failed:
+            note["failed"] = True
         data = json.dumps(note).encode()
         # Written over the old note, then cut to length: killed in between, the note
         # still starts with a whole record (read with raw_decode), never an empty one.
@@ -167,7 +180,8 @@ def _parse(note: bytes, mtime_ns: int) -> Interrupted:
     try:
         fields, _ = json.JSONDecoder().raw_decode(note.decode())
         builders = tuple(int(pid) for pid in fields["builders"])
-        return Interrupted(builders, int(fields.get("since_ns", mtime_ns)))
+        failed = fields.get("failed") is True
+        return Interrupted(builders, int(fields.get("since_ns", mtime_ns)), failed)
     except (ValueError, KeyError, TypeError, AttributeError):
         return Interrupted((), mtime_ns)  # unreadable: the files can still be tidied
 

@@ -13,6 +13,7 @@ output dir by hand are left alone.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import itertools
 import json
@@ -225,7 +226,32 @@ def check_writable(directory: Path) -> None:
             os.close(fd)
             os.unlink(temp)
     except OSError as exc:
-        raise _publish_error(directory, exc, UNCHANGED) from exc
+        raise directory_error(directory, exc) from exc
+
+
+def writable_problem(directory: Path) -> PublishError | None:
+    """Why a build could not write `directory`, found without writing anything (for
+    `feeds check`): a file in its place, or a directory this process may not write."""
+    for path in (directory, *directory.parents):  # the nearest that exists holds the new
+        if path.is_dir():
+            if os.access(path, os.W_OK | os.X_OK, effective_ids=True):
+                return None
+            return directory_error(directory, PermissionError(errno.EACCES, "Permission denied"))
+        if os.path.lexists(path):
+            return directory_error(directory, NotADirectoryError(errno.ENOTDIR, "Not a directory"))
+    return None
+
+
+def directory_error(directory: Path, exc: OSError) -> PublishError:
+    """The PublishError for a directory that cannot be made or written; it names the file
+    that stands where the directory (or one of its parents) should be, if that is why."""
+    for path in (directory, *directory.parents):
+        if os.path.lexists(path) and not path.is_dir():
+            return PublishError(
+                f"{path}: is a file, not a directory: point output.dir (and state.dir) at a "
+                f"directory, or move the file away; {UNCHANGED}"
+            )
+    return _publish_error(directory, exc, UNCHANGED)
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -329,12 +355,19 @@ def tidy_interrupted(output_dir: Path, dirs: Iterable[Path], since_ns: int) -> t
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return False  # this process writes nothing before the tidying is done
+    return process_exists(pid)
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs (someone else's too)."""
+    if pid <= 0:
+        return False  # 0 and negative ids name process groups
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except PermissionError:
         return True
+    except (OSError, OverflowError):
+        return False
     return True
 
 

@@ -45,6 +45,7 @@ class Outcome:
     page: str | None = None  # the permalink page, relative to the output dir, when handled
     page_written: bool = False  # False when the page was already there, byte for byte
     change: Change | None = None  # the change of content this version is, if one was seen
+    head_image_dropped: bool = False  # the front matter's picture was promo (see CleanBody)
 
 
 class Before(NamedTuple):
@@ -52,7 +53,6 @@ class Before(NamedTuple):
 
     digest: str | None  # of the bytes last read; None or "" when none were
     change: Change | None  # the last change of its content a build saw
-    head_image_dropped: bool = False  # the front matter's picture was promo (see CleanBody)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ class BuildReport:
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
     files_read: int = 0
-    deferred: int = 0  # files left for a later build: they may still be being written
+    # Sources left for a later build: they may still be being written.
+    deferred: frozenset[str] = frozenset()
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
     work: dict[str, float] = field(default_factory=dict)  # seconds per stage, all processes
     worker_peak_rss: int = 0  # bytes

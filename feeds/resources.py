@@ -37,6 +37,9 @@ HTML_POLICY = (
     "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+# The files the publisher writes at the top of the tree (index.html, opml.xml, robots.txt,
+# feed.xsl) end so; the rest are under feeds/ and articles/.
+SITE_SUFFIXES = (".html", ".xml", ".txt", ".xsl")
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -99,6 +102,18 @@ class PublishedTree:
         if resource is not None:
             self._remember(path, resource)
         return resource
+
+    def pending(self, path: str) -> bool:
+        """Whether a path that is not served now soon will be: nothing is published yet and
+        the path has the shape of a published file, or the path is listed (the publisher
+        lists a file before it writes it) but no file is there yet."""
+        if path == "":
+            path = "index.html"
+        if not (self.root / MANIFEST).exists():
+            return path.startswith(("feeds/", "articles/")) or (
+                "/" not in path and path.endswith(SITE_SUFFIXES)
+            )
+        return path in self._published_paths() and not os.path.lexists(self.root / path)
 
     def _published_paths(self) -> frozenset[str]:
         manifest = self.root / MANIFEST

@@ -1,8 +1,9 @@
 """`feeds serve` and `feeds watch`: long-running processes around the builder.
 
 `serve` builds, watches and serves HTTP in one process; `watch` builds and watches only
-(for a static host, nginx or a CDN). Either takes the output dir's builder lock first:
-a second process on the same output says so, and `serve` then only serves.
+(for a static host, nginx or a CDN). `serve` binds its port first, then takes the output
+dir's builder lock and answers requests while the first build runs; a second process on
+the same output says so, and `serve` then only serves.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import signal
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -20,9 +22,11 @@ from feeds.config import Config, load_config
 from feeds.errors import FeedsError
 from feeds.lock import BuilderLock
 from feeds.logs import configure_logging as configure_logging  # also feeds.serve's
+from feeds.metrics import BuildMetrics
+from feeds.status import BuilderActivity
 from feeds.watch import Watcher
 from feeds.web import create_app
-from feeds.wsgi import make_server
+from feeds.wsgi import listen, make_server
 
 log = logging.getLogger("feeds")
 
@@ -31,30 +35,57 @@ class BuilderBusy(FeedsError):
     """Another process already builds this output dir."""
 
 
-def start_builder(config: Config, lock: BuilderLock) -> Watcher | None:
-    """Take the builder lock and start building; None when another process holds it.
-    Raises FeedsError when the output dir cannot hold the lock (e.g. it is read-only)."""
-    if not lock.acquire():
-        return None
-    watcher = Watcher(config)
-    watcher.start()
-    return watcher
+@dataclass(frozen=True)
+class Builder:
+    """This process's part in building an output dir: the watcher when it builds, and what
+    /healthz says of the builder either way."""
+
+    watcher: Watcher | None
+    activity: BuilderActivity | None  # None: another process builds; ask the state dir
+    refused: str = ""  # why this process does not build
+
+    @property
+    def metrics(self) -> BuildMetrics | None:
+        """The metrics of the builds this process runs."""
+        return None if self.watcher is None else self.watcher.metrics
+
+
+def claim_builder(config: Config, lock: BuilderLock) -> Builder:
+    """Take the builder lock and make the watcher (not started yet); or say why this
+    process cannot build: another one holds the lock, or the output dir cannot hold it."""
+    try:
+        if lock.acquire():
+            watcher = Watcher(config)
+            return Builder(watcher, watcher.activity)
+        return Builder(None, None, lock.busy_message())
+    except FeedsError as exc:  # e.g. a read-only output dir: what is there is still served
+        activity = BuilderActivity(config.state.dir)
+        activity.set("failed", str(exc))  # for /healthz, in this process at least
+        return Builder(None, activity, str(exc))
 
 
 def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
-    """Build and watch (unless another process does), serve until SIGINT or SIGTERM."""
+    """Serve at once, building and watching in the background (unless another process
+    does); stop on SIGINT or SIGTERM. OSError, before anything else, when the address is
+    taken."""
+    sock = listen(host, port)  # first: a busy port fails before any build or state
     lock = BuilderLock(config.output.dir)
     try:
-        watcher = start_builder(config, lock)
-        if watcher is None:
-            log.warning("%s; this process only serves", lock.busy_message())
-    except FeedsError as exc:  # e.g. a read-only output dir: what is there is still served
-        watcher = None
-        log.error("%s; this process only serves", exc)
-    app = create_app(config, builds=None if watcher is None else watcher.metrics)
-    server = make_server(app, host, port, threads)
+        builder = claim_builder(config, lock)
+        if builder.activity is None:
+            log.warning("%s; this process only serves", builder.refused)
+        elif builder.refused:
+            log.error("%s; this process only serves", builder.refused)
+        app = create_app(config, builds=builder.metrics, builder=builder.activity)
+        server = make_server(app, host, port, threads, sock=sock)
+    except BaseException:
+        sock.close()
+        lock.release()
+        raise
     # A single listening socket (the only kind created here) knows the port it got.
     bound = getattr(server, "effective_port", port)
+    if builder.watcher is not None:
+        builder.watcher.start()  # the first build runs while requests are answered
     _raise_on_sigterm()  # before the line that says it is up: a SIGTERM after it is clean
     try:
         log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
@@ -63,8 +94,8 @@ def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
         pass
     finally:
         log.info("shutting down")
-        if watcher is not None:
-            watcher.stop()  # let a running build finish its atomic writes
+        if builder.watcher is not None:
+            builder.watcher.stop()  # let a running build finish its atomic writes
         server.close()
         lock.release()
 
@@ -72,9 +103,10 @@ def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
 def watch(config: Config) -> None:
     """Build and watch until SIGINT or SIGTERM; BuilderBusy if another process builds."""
     lock = BuilderLock(config.output.dir)
-    watcher = start_builder(config, lock)
-    if watcher is None:
+    if not lock.acquire():
         raise BuilderBusy(lock.busy_message())
+    watcher = Watcher(config)
+    watcher.start()
     _raise_on_sigterm()
     if config.images.proxy:
         log.warning(
@@ -98,23 +130,20 @@ def wsgi_app() -> Flask:
 
     Reads FEEDS_CONFIG (default config/feeds.yaml) and FEEDS_LOG_FORMAT (text or json).
     Every worker process serves; the one that takes the builder lock also builds and
-    watches, so the schedule runs once however many workers there are, and moves to
-    another worker if that one dies.
+    watches, in the background, so the schedule runs once however many workers there
+    are, and moves to another worker if that one dies.
     """
     configure_logging(os.environ.get("FEEDS_LOG_FORMAT") or "text")
     config = load_config(Path(os.environ.get("FEEDS_CONFIG", "config/feeds.yaml")))
     lock = BuilderLock(config.output.dir)
-    try:
-        watcher = start_builder(config, lock)
-        message = lock.busy_message()
-    except FeedsError as exc:  # e.g. a read-only output dir: what is there is still served
-        watcher, message = None, str(exc)
-    if watcher is None:
-        log.info("worker %d: %s; this worker only serves", os.getpid(), message)
+    builder = claim_builder(config, lock)
+    app = create_app(config, builds=builder.metrics, builder=builder.activity)
+    if builder.watcher is None:
+        log.info("worker %d: %s; this worker only serves", os.getpid(), builder.refused)
     else:
         log.info("worker %d builds and watches %s", os.getpid(), config.source.dir)
-    app = create_app(config, builds=None if watcher is None else watcher.metrics)
-    app.extensions["feeds.builder"] = (lock, watcher)  # kept alive with the app
+        builder.watcher.start()
+    app.extensions["feeds.builder"] = (lock, builder.watcher)  # kept alive with the app
     return app
 
 

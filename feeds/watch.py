@@ -4,7 +4,12 @@ events that trigger it early.
 Events come duplicated, out of order, before a write ends, or (on some network mounts)
 not at all, so they only ever say "look soon"; the scan decides what changed. A file
 is read once it is settled: closed by its writer, or unmodified for `schedule.settle`
-seconds.
+seconds. A file left for later ("deferred") is looked at again by every build until it
+has been read, and a build is due when the first of them may have settled.
+
+The first build of a process waits for the files that may still be being written (at most
+`schedule.settle` seconds), rather than publish feeds without them: a tree published for
+the first time holds every article that was there when the process started.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ from watchdog.observers import Observer
 from feeds.build import Builder
 from feeds.config import Config
 from feeds.errors import FeedsError
+from feeds.ingest import Settled
 from feeds.metrics import BuildMetrics
 from feeds.report import BuildReport
 from feeds.sources import SourceFile, is_ignored_name
+from feeds.status import BuilderActivity
 from feeds.text import encodable
 from feeds.websub import Notifier, changed_topics
 
@@ -62,6 +69,12 @@ class Watcher:
         self._building = False
         self._again = False  # an event arrived during a build
         self._hints: set[str] = set()  # sources events named since the last build
+        # Sources the last build left for later -> (their path to stat, when they may have
+        # settled, by the monotonic clock); filled by settled(), kept to what builds defer.
+        self._deferred: dict[str, tuple[str, float]] = {}
+        self._first = True  # the next build is this process's first
+        self.first_build = threading.Event()  # set when the first build ends, however it ends
+        self.activity = BuilderActivity(config.state.dir)  # for /healthz
         self._last_full_scan = float("-inf")
         self.builder = Builder(config)
         self._first_poke: float | None = None
@@ -73,9 +86,9 @@ class Watcher:
         self.notifier = notifier
 
     def start(self) -> None:
-        """Build once now, then keep building in the background."""
-        # The schedule runs before the first build, so that files that build leaves for
-        # later (still being written, or just copied in) are read as soon as they settle.
+        """Start building in the background: the first build at once, then on the schedule
+        and on file events. Returns at once (see `first_build`)."""
+        self.activity.set("building")
         self._scheduler.add_job(
             self.run,
             "interval",
@@ -84,6 +97,7 @@ class Watcher:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
+            next_run_time=datetime.now().astimezone(),
         )
         self._scheduler.start()
         if self.notifier is not None:
@@ -91,7 +105,6 @@ class Watcher:
             self.notifier.start()
         if self.config.schedule.watch:
             self._start_observer()
-        self.run()
 
     def stop(self) -> None:
         """Stop watching; waits for a running build to finish its writes."""
@@ -111,48 +124,111 @@ class Watcher:
             self._building = True
             self._again = False
             self._first_poke = None
+            first, self._first = self._first, False
             hints, self._hints = self._hints, set()
+            deferred, self._deferred = self._deferred, {}
             # Events only narrow a build down to the files they name; a full scan still
             # runs every schedule.interval, since events can be missed.
-            full = not hints or now - self._last_full_scan >= self.config.schedule.interval
+            interval = self.config.schedule.interval
+            full = not (hints or deferred) or now - self._last_full_scan >= interval
             if full:
                 self._last_full_scan = now
+        # Whatever a build looks at, it looks again at the files an earlier one deferred.
+        only = None if full else hints | {path for path, _ in deferred.values()}
+        settled = self._settled_within(now + self.config.schedule.settle) if first else self.settled
         report = None
         started = time.perf_counter()
         try:
-            report = self.builder.build(settled=self.settled, only=None if full else hints)
+            report = self.builder.build(settled=settled, only=only, progress=self.activity.progress)
         except FeedsError as exc:
             log.error("build failed: %s", exc)
-        except Exception:  # a bug must not kill the scheduler thread
+            self.activity.set("failed", str(exc))
+        except Exception as exc:  # a bug must not kill the scheduler thread
             log.exception("build crashed; the published tree is unchanged")
+            self.activity.set("failed", f"the build crashed: {exc!r}")
         finally:
             with self._lock:
                 self._building = False
                 again = self._again
+                self._deferred = self._still_deferred(report, deferred)
+                if report is None:
+                    self._last_full_scan = float("-inf")  # the next build scans it all
         self.metrics.record(report, time.perf_counter() - started)
         if report is not None:
             self.last_report = report
+            self.activity.set("idle")
             log_report(report)
             if self.notifier is not None and report.feeds_written:
                 self.notifier.notify(changed_topics(self.config, report))
-            if report.deferred:
-                # Files still being written: look again once they may have settled.
-                self._run_at(time.monotonic() + self.config.schedule.settle)
-                return report
-        if again:
-            self._poke()
+        self.first_build.set()
+        self._schedule_next(again)
         return report
 
+    def _still_deferred(
+        self, report: BuildReport | None, before: dict[str, tuple[str, float]]
+    ) -> dict[str, tuple[str, float]]:
+        """The deferred files after a build (under the lock): the ones it left, with what
+        settled() noted of them; all of the earlier ones when it failed."""
+        if report is None:
+            return before | self._deferred
+        noted = before | self._deferred
+        return {source: noted[source] for source in report.deferred if source in noted}
+
+    def _schedule_next(self, again: bool) -> None:
+        """After a build: another soon if events came during it, or once the first deferred
+        file may have settled (but no later than a schedule.interval from now)."""
+        if again:
+            self._poke()
+            return
+        with self._lock:
+            ready = min((when for _, when in self._deferred.values()), default=None)
+        if ready is not None:
+            now = time.monotonic()
+            self._run_at(min(max(ready, now + DEBOUNCE), now + self.config.schedule.interval))
+
     def settled(self, file: SourceFile) -> bool:
-        """Whether a changed file may be read now (see the module docstring)."""
+        """Whether a changed file may be read now (see the module docstring); a file that
+        may not is noted, with when it may have settled."""
         now = time.monotonic()
+        wait = self._unsettled_for(file, now)
+        if wait <= 0:
+            return True
+        relative = os.path.relpath(file.path, self.root)
+        with self._lock:
+            self._deferred[file.source] = (relative, now + wait)
+        return False
+
+    def _unsettled_for(self, file: SourceFile, now: float) -> float:
+        """Seconds before the file may be read; 0 when it may be read now."""
         with self._lock:
             if file.source in self._closed:
-                return True
+                return 0.0
             last_write = self._open.get(file.source)
         if last_write is not None and now - last_write < OPEN_LIMIT:
-            return False
-        return time.time() - file.mtime >= self.config.schedule.settle
+            return last_write + OPEN_LIMIT - now  # unless its writer closes it sooner
+        return max(0.0, self.config.schedule.settle - (time.time() - file.mtime))
+
+    def _settled_within(self, deadline: float) -> Settled:
+        """settled(), except that a file that may settle before `deadline` (monotonic) is
+        waited for: the first build of a process publishes the files just copied in."""
+
+        def settled_or_wait(file: SourceFile) -> bool:
+            while True:
+                now = time.monotonic()
+                wait = self._unsettled_for(file, now)
+                if wait <= 0:
+                    return True
+                if now + wait > deadline:
+                    return self.settled(file)  # noted for a later build
+                self.activity.set("settling", f"waiting for {file.source} to settle")
+                time.sleep(wait)
+                try:
+                    info = os.stat(file.path)
+                except OSError:
+                    return self.settled(file)  # gone: the next build finds out
+                file = file._replace(size=info.st_size, mtime_ns=info.st_mtime_ns)
+
+        return settled_or_wait
 
     def on_event(self, event: FileSystemEvent) -> None:
         """Note what an event says about a file and ask for a build soon."""

@@ -22,19 +22,27 @@ from feeds.config import Config
 from feeds.imageproxy import add_image_proxy
 from feeds.metrics import BuildMetrics, RequestCounts, create_registry
 from feeds.resources import PublishedTree, Representation, Resource
-from feeds.status import read_status
+from feeds.status import BuilderActivity, read_activity, read_status
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 ALLOWED = "GET, HEAD"
+RETRY_AFTER = "5"  # seconds a reader is asked to wait for a tree still being built
+_UNAVAILABLE = b"503 Service Unavailable: the feeds are being built; try again shortly\n"
 _GZIP_REFUSED = re.compile(r"(?:^|,)\s*gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)", re.I)
 _GZIP_OR_ANY = re.compile(r"(?:^|,)\s*(?:gzip|x-gzip|\*)\s*(?:;|,|$)", re.I)
 
 
-def create_app(config: Config, *, builds: BuildMetrics | None = None) -> Flask:
+def create_app(
+    config: Config,
+    *,
+    builds: BuildMetrics | None = None,
+    builder: BuilderActivity | None = None,
+) -> Flask:
     """The web app for one configuration: published files, /healthz, /metrics, and errors
-    as text. `builds`: the metrics of the builds this process runs (None when it only serves).
+    as text. `builds`: the metrics of the builds this process runs (None when it only serves);
+    `builder`: what this process's builder is doing (None: read it from the state dir).
     """
     app = Flask(__name__)
     app.config["FEEDS"] = config
@@ -45,13 +53,8 @@ def create_app(config: Config, *, builds: BuildMetrics | None = None) -> Flask:
     app.extensions["feeds.metrics"] = registry
 
     def healthz() -> tuple[Response, int]:
-        status = read_status(config.state.dir)
-        if status is None:
-            response = jsonify(status="starting", detail="no build has finished yet")
-            code = 503
-        else:
-            response = jsonify(status="ok" if status.get("ok") else "degraded", last_build=status)
-            code = 200
+        code, fields = health(config, builder)
+        response = jsonify(fields)
         response.headers["Cache-Control"] = "no-store"
         return response, code
 
@@ -81,6 +84,22 @@ def create_app(config: Config, *, builds: BuildMetrics | None = None) -> Flask:
     return app
 
 
+def health(config: Config, builder: BuilderActivity | None) -> tuple[int, dict[str, Any]]:
+    """/healthz: the last finished build (200), unless the builder cannot build (503 with
+    the reason); before any build finished, what the builder is doing (503)."""
+    status = read_status(config.state.dir)
+    activity = builder.current() if builder is not None else read_activity(config.state.dir)
+    if activity is not None and activity.state == "failed":
+        return 503, {"status": "failing", "reason": activity.detail, "last_build": status}
+    if status is not None:
+        return 200, {"status": "ok" if status.get("ok") else "degraded", "last_build": status}
+    if activity is not None and activity.state in ("settling", "building"):
+        progress = {"done": activity.done, "total": activity.total}
+        detail = activity.detail or "the first build is running"
+        return 503, {"status": "building", "detail": detail, "progress": progress}
+    return 503, {"status": "starting", "detail": "no build has finished yet"}
+
+
 class PublishedFiles:
     """WSGI layer answering requests for published files; passes everything else on.
     Counts every response by status code, its own and the fallback's."""
@@ -94,8 +113,11 @@ class PublishedFiles:
         self._counts = self.requests.published  # bound once: the hot path skips a lookup
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        resource = self._resource(environ.get("PATH_INFO", ""))
+        path = _request_path(environ.get("PATH_INFO", ""))
+        resource = None if path is None else self.tree.lookup(path)
         if resource is None:
+            if path is not None and self.tree.pending(path):
+                return self._unavailable(environ, start_response)
             return self._fall_back(environ, start_response)
         counts = self._counts
         method = environ.get("REQUEST_METHOD", "GET")
@@ -143,15 +165,32 @@ class PublishedFiles:
 
         return self.fallback(environ, counting_start_response)
 
-    def _resource(self, path_info: str) -> Resource | None:
-        try:
-            # WSGI hands over the decoded path as latin-1; the real bytes are UTF-8.
-            path = path_info.encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            return None
-        if not path.startswith("/"):
-            return None
-        return self.tree.lookup(path[1:])
+    def _unavailable(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """503 for a document that is not published yet, but will be: before the first
+        publish of a tree, a feed reader must not take a 404 or an empty feed for an answer."""
+        self._counts[503] += 1
+        start_response(
+            "503 Service Unavailable",
+            [
+                ("Retry-After", RETRY_AFTER),
+                ("Cache-Control", "no-store"),
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(_UNAVAILABLE))),
+            ],
+        )
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [_UNAVAILABLE]
+
+
+def _request_path(path_info: str) -> str | None:
+    """The request path without its leading "/", or None when it names no file."""
+    try:
+        # WSGI hands over the decoded path as latin-1; the real bytes are UTF-8.
+        path = path_info.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+    return path[1:] if path.startswith("/") else None
 
 
 def _negotiate(resource: Resource, accept_encoding: str) -> Representation:

@@ -9,6 +9,7 @@ the 304 is the answer feed readers get most, and it should be the cheapest.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from waitress.channel import HTTPChannel
@@ -31,10 +32,26 @@ class _Channel(HTTPChannel):
     task_class = _KeepAliveTask
 
 
-def make_server(app: Any, host: str, port: int, threads: int = 8) -> BaseWSGIServer:
-    """A waitress server for `app` on one address, not yet running (call .run())."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="feeds")
-    # One host and port give one listening socket, never a MultiSocketServer.
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to the address and listening (connections wait in its backlog until
+    the server runs); OSError when the address is taken or not this host's."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return socket.create_server(address, family=family, backlog=1024)
+
+
+def make_server(
+    app: Any, host: str, port: int, threads: int = 8, *, sock: socket.socket | None = None
+) -> BaseWSGIServer:
+    """A waitress server for `app` on one address, or on the socket `listen` gave, not yet
+    running (call .run())."""
+    if sock is None:
+        sock = listen(host, port)
+    try:
+        server = create_server(app, sockets=[sock], threads=threads, ident="feeds")
+    except BaseException:
+        sock.close()
+        raise
+    # One socket gives one server, never a MultiSocketServer.
     assert isinstance(server, BaseWSGIServer)
     server.channel_class = _Channel  # read at each accept
     return server

@@ -108,3 +108,47 @@ def test_the_real_sample_with_a_nul_byte_is_published_with_a_warning(tmp_path, s
     assert "sample.txt:16: 1 control byte removed (the first is 0x00)" in result.stderr
     page = (site.public / "articles/sample.html").read_text("utf-8")
     assert "原标题：国家中小学智慧教育平台" in page
+
+
+def test_a_build_that_failed_for_a_missing_source_dir_leaves_nothing_to_warn_of(site):
+    site.articles.rename(site.root / "elsewhere")
+    for _ in range(2):
+        failed = run("build", "-c", "feeds.yaml", cwd=site.root)
+        assert failed.returncode == 2 and "source.dir" in failed.stderr
+        assert "did not finish" not in failed.stderr
+    (site.root / "elsewhere").rename(site.articles)
+    built = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert built.returncode == 0, built.stderr
+    assert "did not finish" not in built.stderr
+
+
+def test_an_output_dir_that_is_a_file_is_named_as_such(site):
+    site.public.write_text("a file\n", encoding="utf-8")
+    for command in ("build", "check"):
+        result = run(command, "-c", "feeds.yaml", cwd=site.root)
+        assert result.returncode == 1, result.stdout
+        assert f"error: {site.public}: is a file, not a directory" in result.stderr
+        assert "lock" not in result.stderr and "Traceback" not in result.stderr
+    assert site.public.read_text(encoding="utf-8") == "a file\n"
+
+
+def test_check_reports_an_unwritable_output_dir(site):
+    from test_faults import as_owner_only
+
+    python = as_owner_only() or [sys.executable]
+    site.public.mkdir()
+    site.public.chmod(0o555)
+    try:
+        result = subprocess.run(
+            [*python, "-m", "feeds", "check", "-c", "feeds.yaml"],
+            cwd=site.root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        site.public.chmod(0o755)
+    assert result.returncode == 1, result.stdout
+    assert f"error: {site.public}: cannot write (Permission denied)" in result.stderr
+    assert "would be published" in result.stdout  # the articles are still checked
+    assert list(site.public.iterdir()) == []

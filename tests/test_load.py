@@ -131,6 +131,7 @@ def test_clients_polling_while_articles_arrive_get_whole_documents(tmp_path):
     watcher = Watcher(site.config())
     watcher.start()
     try:
+        assert watcher.first_build.wait(60)
         with running(create_app(site.config()), threads=8) as server:
             deadline = time.monotonic() + TIME_LIMIT
             clients = [Client(server.port, seed, deadline) for seed in range(CLIENTS)]

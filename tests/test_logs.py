@@ -12,7 +12,7 @@ from datetime import datetime
 from prometheus_client.parser import text_string_to_metric_families
 from server import Server
 from sites import make_site, run_feeds
-from test_serve import log_of, wait_for_line
+from test_serve import log_of, wait_for_line, wait_until_built
 
 from feeds.logs import JsonFormatter
 
@@ -24,6 +24,7 @@ schedule: {interval: 3600}
 """
 LISTENING = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
 WATCHING = re.compile(r'"message": "watching ')
+BUILT = re.compile(r'"message": "build: ')
 BUILD_FIELDS = ("articles", "failed", "read", "feeds", "changed", "written", "removed", "seconds")
 
 
@@ -74,6 +75,7 @@ def test_serve_logs_json_lines_with_the_build_fields(tmp_path):
     try:
         match, seen = wait_for_line(process, LISTENING)
         server = Server("127.0.0.1", int(match.group(1)))
+        wait_until_built(server)
         assert server.request("/feeds/all.atom").status == 200
         assert metric(server, "feeds_builder") == 1
         assert metric(server, "feeds_last_build_articles_found") == 40
@@ -100,7 +102,8 @@ def test_a_second_serve_only_serves_and_reports_the_last_build(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     first = start(site, "serve", "--port", "0")
     try:
-        wait_for_line(first, LISTENING)  # text lines, as before
+        match, _ = wait_for_line(first, LISTENING)  # text lines, as before
+        wait_until_built(Server("127.0.0.1", int(match.group(1))))
         second = start(site, "serve", "--port", "0", env={"FEEDS_LOG_FORMAT": "json"})
         try:
             match, seen = wait_for_line(second, LISTENING)
@@ -123,9 +126,10 @@ def test_watch_takes_the_format_from_the_environment(tmp_path):
     process = start(site, "watch", env={"FEEDS_LOG_FORMAT": "json"})
     try:
         _, seen = wait_for_line(process, WATCHING)
+        _, built = wait_for_line(process, BUILT)  # the first build runs in the background
     finally:
         rest = stop(process)
-    lines = parsed(seen + rest)
+    lines = parsed(seen + built + rest)
     build = next(line for line in lines if line["message"].startswith("build: "))
     assert set(BUILD_FIELDS) <= build.keys() and build["articles"] == 40
 

@@ -1,8 +1,10 @@
 """`feeds serve` as a user runs it: a real process, a real port, signals."""
 
+import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +14,9 @@ import time
 import pytest
 from server import Server, gunicorn
 from sites import article_text, make_site, run_feeds
+from test_faults import as_owner_only
+
+from feeds.corpus import generate
 
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
@@ -78,6 +83,15 @@ def wait_for_line(process, pattern, timeout=30.0):
     return log_of(process).wait_for(pattern, timeout)
 
 
+def wait_until_built(server, timeout=60.0):
+    """Poll /healthz until a build has finished (the server answers from the start)."""
+    deadline = time.monotonic() + timeout
+    while (reply := server.request("/healthz")).status != 200:
+        assert reply.status == 503, reply
+        assert time.monotonic() < deadline, f"no build finished: {reply.body!r}"
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def served(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
@@ -91,7 +105,9 @@ def served(tmp_path):
     )
     try:
         match, _ = wait_for_line(process, LISTENING)
-        yield site, process, Server("127.0.0.1", int(match.group(1)))
+        server = Server("127.0.0.1", int(match.group(1)))
+        wait_until_built(server)
+        yield site, process, server
     finally:
         if process.poll() is None:
             process.kill()
@@ -138,7 +154,8 @@ def test_serve_reports_a_busy_port(tmp_path):
         port = busy.getsockname()[1]
         result = run_feeds("serve", "-c", "feeds.yaml", "--port", str(port), cwd=site.root)
     assert result.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use\n" in result.stderr
+    assert not site.public.exists(), "it built (or took the lock) before binding"
 
 
 def test_under_gunicorn_with_two_workers_exactly_one_builds(tmp_path):
@@ -162,3 +179,142 @@ def test_serve_reports_an_unusable_image_proxy_key(tmp_path):
     assert result.returncode == 1
     assert "image-proxy.key: the image proxy key is shorter than" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the first seconds ----------------------------------------------------------------------
+
+FRESH_CONFIG = """\
+site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
+source: {dir: articles}
+output: {dir: public}
+schedule: {interval: 60, settle: 2}
+feeds:
+  - {slug: finance, title: 金融, categories: [金融], limit: 1000}
+"""
+
+
+def start_serve(site, python=(sys.executable,)):
+    """`feeds serve` on a free port, at once; its process and server once it listens."""
+    process = subprocess.Popen(
+        [*python, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
+        cwd=site.root,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    match, _ = wait_for_line(process, LISTENING)
+    return process, Server("127.0.0.1", int(match.group(1)))
+
+
+def stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    process.stderr.close()
+
+
+def entries(reply):
+    return reply.body.count(b"<entry>")
+
+
+def test_a_fresh_copy_is_served_whole_from_the_first_response(tmp_path):
+    """300 articles copied in (every mtime "now") and `serve` started at once: until the
+    first publish, feeds answer 503 with Retry-After and /healthz says the build runs;
+    no response ever holds fewer entries than the articles give the feed."""
+    generate(tmp_path / "incoming", 300, seed=4)
+    site = make_site(tmp_path / "site", examples=False, config=FRESH_CONFIG)
+    site.articles.rmdir()
+    shutil.copytree(tmp_path / "incoming", site.articles, copy_function=shutil.copyfile)
+    process, server = start_serve(site)
+    try:
+        seen: list[tuple[str, int, int]] = []  # (path, status, entries)
+        health = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for path in ("/feeds/all.atom", "/feeds/finance.atom"):
+                reply = server.request(path)
+                seen.append((path, reply.status, entries(reply)))
+                if reply.status == 503:
+                    assert reply.headers["retry-after"].isdigit()
+            health.append(server.request("/healthz"))
+            if health[-1].status == 200:
+                break
+            time.sleep(0.005)
+        assert health[-1].status == 200, health[-1].body
+        assert json.loads(health[-1].body)["last_build"]["articles_published"] == 300
+        full = {p: entries(server.request(p)) for p in ("/feeds/all.atom", "/feeds/finance.atom")}
+        assert full["/feeds/all.atom"] == 50 and full["/feeds/finance.atom"] > 50
+        for path, status, count in seen:
+            assert status in (200, 503), (path, status)
+            assert status == 503 or count == full[path], (path, count, full[path])
+        assert any(status == 503 for _, status, _ in seen), "the first build never ran?"
+        building = [json.loads(r.body) for r in health if r.status == 503]
+        assert building and all(b["status"] == "building" for b in building), building
+        assert all(set(b["progress"]) == {"done", "total"} for b in building)
+    finally:
+        stop(process)
+
+
+def test_a_restart_serves_the_published_tree_while_it_builds(tmp_path):
+    site = make_site(tmp_path, config=FRESH_CONFIG)
+    assert run_feeds("build", "-c", "feeds.yaml", cwd=site.root).returncode == 0
+    published = (site.public / "feeds/all.atom").read_bytes()
+    now = time.time()
+    for path in site.articles.iterdir():
+        os.utime(path, (now, now))  # a fresh copy of the same articles: the build waits
+    process, server = start_serve(site)
+    try:
+        first = server.request("/feeds/all.atom")
+        health = server.request("/healthz")
+        assert first.status == 200 and first.body == published
+        assert health.status == 200  # the last build's status, kept in the state dir
+    finally:
+        stop(process)
+
+
+def test_serve_says_why_it_cannot_build(tmp_path):
+    """A missing source dir, or a file where the output dir goes: /healthz names it."""
+    site = make_site(tmp_path, config=CONFIG.replace("dir: articles", "dir: nowhere"))
+    process, server = start_serve(site)
+    try:
+        deadline = time.monotonic() + 30
+        while (health := server.request("/healthz")).status == 503:
+            if json.loads(health.body)["status"] == "failing":
+                break
+            assert time.monotonic() < deadline, health.body
+            time.sleep(0.05)
+        reason = json.loads(health.body)["reason"]
+        assert health.status == 503 and "source.dir" in reason and "nowhere" in reason
+        assert server.request("/feeds/all.atom").status == 503
+    finally:
+        stop(process)
+
+    shutil.rmtree(site.public, ignore_errors=True)
+    site.config_path.write_text(CONFIG, encoding="utf-8")
+    site.public.write_text("not a directory\n", encoding="utf-8")
+    process, server = start_serve(site)
+    try:
+        health = server.request("/healthz")
+        assert health.status == 503
+        assert json.loads(health.body)["reason"].startswith(f"{site.public}: is a file")
+    finally:
+        stop(process)
+
+
+def test_serve_says_an_unwritable_output_dir_stops_its_builds(tmp_path):
+    python = as_owner_only() or [sys.executable]
+    site = make_site(tmp_path, config=CONFIG)
+    site.public.mkdir()
+    site.public.chmod(0o555)
+    try:
+        process, server = start_serve(site, python)
+        try:
+            health = server.request("/healthz")
+            reason = json.loads(health.body)["reason"]
+            assert health.status == 503 and "Permission denied" in reason, health.body
+            assert str(site.public) in reason
+        finally:
+            stop(process)
+    finally:
+        site.public.chmod(0o755)

@@ -39,6 +39,7 @@ def watched(tmp_path):
     watcher = Watcher(site.config())
     watcher.start()
     try:
+        assert watcher.first_build.wait(60)
         yield site, watcher
     finally:
         watcher.stop()
@@ -121,6 +122,7 @@ def test_without_events_the_periodic_scan_still_publishes(tmp_path):
     watcher = Watcher(site.config())
     watcher.start()
     try:
+        assert watcher.first_build.wait(60)
         assert watcher._observer is None
         write_at_once(site, "polled.txt", article_text("轮询发现"))
         wait_for(lambda: published(site, "轮询发现"), what="the periodic scan")
@@ -161,7 +163,9 @@ def test_a_directory_moved_in_and_deleted(watched, tmp_path):
     assert watcher.last_report.ok
 
 
-def test_files_just_copied_in_before_start_are_published_once_settled(tmp_path):
+def test_the_first_build_waits_for_files_just_copied_in(tmp_path):
+    """A fresh copy (every mtime "now") is not published without its articles: the first
+    build waits until they may have settled, and reads them all."""
     config = CONFIG.replace("settle: 0.3", "settle: 1.0")
     site = make_site(tmp_path, config=config)
     now = time.time()
@@ -170,8 +174,51 @@ def test_files_just_copied_in_before_start_are_published_once_settled(tmp_path):
     watcher = Watcher(site.config())
     watcher.start()
     try:
-        assert watcher.last_report.deferred == 40  # too fresh for the first build
-        wait_for(lambda: watcher.last_report.files_read == 40, what="the deferred files")
-        assert watcher.last_report.articles_published == 40
+        assert watcher.first_build.wait(60)
+        report = watcher.last_report
+        assert report.files_read == 40 and not report.deferred
+        assert report.articles_published == 40
+        assert time.time() - now >= 1.0  # it did wait for them to settle
+    finally:
+        watcher.stop()
+
+
+def test_a_deferred_file_is_read_once_settled_whatever_builds_ran_meanwhile(tmp_path):
+    """A file too fresh to read even after the first build's wait (its mtime is ahead, as a
+    copy from a machine whose clock runs fast leaves it) is looked at again by the builds
+    that events trigger, and one is due when it may have settled: it never waits for the
+    next full scan (an hour away here)."""
+    site = make_site(tmp_path, config=CONFIG)
+    site.write("ahead.txt", article_text("时钟超前的文章"), mtime=time.time() + 2)
+    watcher = Watcher(site.config())
+    watcher.start()
+    try:
+        assert watcher.first_build.wait(60)
+        assert watcher.last_report.deferred == {"ahead.txt"}
+        for i in range(12):  # a build for each file, none of them a full scan
+            write_at_once(site, f"drop-{i}.txt", article_text(f"逐个放入{i}"))
+            time.sleep(0.3)
+        wait_for(lambda: published(site, "时钟超前的文章"), timeout=10, what="the deferred file")
+        wait_for(lambda: all(published(site, f"逐个放入{i}") for i in range(12)))
+    finally:
+        watcher.stop()
+
+
+def test_files_copied_before_start_and_files_dropped_later_are_all_published(tmp_path):
+    """The issue's measurement: a fresh copy, then new files one by one while it settles."""
+    config = CONFIG.replace("settle: 0.3", "settle: 1.0")
+    site = make_site(tmp_path, config=config)
+    now = time.time()
+    for path in site.articles.iterdir():
+        os.utime(path, (now, now))
+    watcher = Watcher(site.config())
+    watcher.start()
+    try:
+        for i in range(10):
+            write_at_once(site, f"late-{i}.txt", article_text(f"后来的{i}"))
+            time.sleep(0.1)
+        wait_for(lambda: watcher.last_report and watcher.last_report.articles_found == 50)
+        wait_for(lambda: watcher.last_report.articles_published == 50, timeout=5)
+        assert not watcher.last_report.deferred
     finally:
         watcher.stop()

@@ -4,8 +4,12 @@ import gzip
 import hashlib
 import json
 import os
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import feedparser
 import pytest
@@ -13,6 +17,7 @@ from feedcheck import assert_parses_cleanly, assert_valid_json_feed
 from server import Recorder, running
 from sites import article_text, make_site
 
+from feeds.status import BuilderActivity
 from feeds.web import create_app
 
 CONFIG = """\
@@ -205,7 +210,12 @@ def test_healthz_is_503_before_the_first_build_then_200(tmp_path):
         before = server.request("/healthz")
         assert before.status == 503
         assert json.loads(before.body)["status"] == "starting"
-        assert server.request("/feeds/all.atom").status == 404
+        # Not published yet: a reader is told to come back, not that the feed is gone.
+        for path in ("/feeds/all.atom", "/feeds/finance.rss", "/", "/opml.xml"):
+            reply = server.request(path)
+            assert reply.status == 503 and reply.headers["retry-after"].isdigit(), path
+            assert reply.headers["cache-control"] == "no-store"
+        assert server.request("/no-such-thing").status == 404
         site.build()
         after = server.request("/healthz")
         assert after.status == 200 and after.headers["cache-control"] == "no-store"
@@ -343,3 +353,68 @@ def test_a_browser_gets_feeds_as_xml_so_that_their_stylesheet_runs(server):
     stylesheet = server.request("/feed.xsl")
     assert stylesheet.status == 200
     assert stylesheet.headers["content-type"] == "text/xsl; charset=utf-8"
+
+
+def test_a_site_without_articles_has_plausible_dates_that_stay(tmp_path):
+    site = make_site(tmp_path, examples=False, config=CONFIG)
+    site.build()
+    feed = site.public / "feeds/all.atom"
+    first = feed.read_bytes()
+    assert b"1970" not in first
+    updated = re.search(rb"<updated>([^<]+)</updated>", first).group(1).decode()
+    assert abs(datetime.fromisoformat(updated).timestamp() - time.time()) < 3600
+    time.sleep(1.1)
+    site.build()
+    assert feed.read_bytes() == first  # no "now": the time of the first publish is kept
+    with running(create_app(site.config())) as server:
+        reply = server.request("/feeds/all.atom")
+        modified = parsedate_to_datetime(reply.headers["last-modified"])
+        assert modified.year > 2000 and modified.isoformat() == updated
+        older = format_datetime(modified - timedelta(days=1), usegmt=True)
+        assert server.request("/feeds/all.atom", headers={"If-Modified-Since": older}).status == 200
+        same = reply.headers["last-modified"]
+        assert server.request("/feeds/all.atom", headers={"If-Modified-Since": same}).status == 304
+    site.write("first.txt", article_text("第一篇"))
+    site.build()
+    assert b"2022" in feed.read_bytes()  # dated by its entry from now on
+
+
+def test_healthz_says_what_the_builder_is_doing(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    config = site.config()
+    activity = BuilderActivity(config.state.dir)
+    with running(create_app(config, builder=activity)) as own, running(create_app(config)) as other:
+        activity.progress(3, 40)
+        for server in (own, other):  # the second reads what the builder wrote to state.dir
+            reply = server.request("/healthz")
+            assert reply.status == 503, server
+            assert json.loads(reply.body)["progress"] == {"done": 3, "total": 40}
+        activity.set("failed", "source.dir: gone")
+        for server in (own, other):
+            reply = server.request("/healthz")
+            fields = json.loads(reply.body)
+            assert reply.status == 503 and fields["status"] == "failing"
+            assert fields["reason"] == "source.dir: gone"
+        site.build()
+        activity.set("idle")
+        assert own.request("/healthz").status == 200
+    # A builder that died says nothing: its record names a process that is gone.
+    record = json.loads((config.state.dir / "builder.json").read_text())
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    record.update(state="failed", pid=int(dead.stdout))
+    (config.state.dir / "builder.json").write_text(json.dumps(record))
+    with running(create_app(config)) as server:
+        assert json.loads(server.request("/healthz").body)["status"] == "ok"
+
+
+def test_a_listed_file_not_written_yet_is_503_not_404(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    site.build()
+    manifest = site.public / ".feeds-manifest.json"
+    listed = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps([*listed, "feeds/coming.atom"]))
+    with running(create_app(site.config())) as server:
+        assert server.request("/feeds/coming.atom").status == 503
+        assert server.request("/feeds/never.atom").status == 404

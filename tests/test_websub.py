@@ -137,6 +137,7 @@ def watched(tmp_path, hub):
     watcher = Watcher(site.config(), notifier=fast(hub.url))
     watcher.start()
     try:
+        assert watcher.first_build.wait(60)
         assert watcher.notifier is not None and watcher.notifier.wait(10)
         yield site, watcher
     finally:
@@ -280,6 +281,7 @@ def test_a_hub_that_hangs_never_holds_up_a_build(tmp_path, hub):
     started = time.monotonic()
     watcher.start()
     try:
+        assert watcher.first_build.wait(60)
         assert hub.received.wait(10)
         site.write("new.txt", article_text("中心卡住时的新文章"))
         report = watcher.run()
@@ -299,6 +301,7 @@ def test_a_hub_that_is_down_fails_no_build(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="feeds"):
         watcher.start()
         try:
+            assert watcher.first_build.wait(60)
             assert watcher.last_report is not None and watcher.last_report.ok
             assert watcher.notifier.wait(10)
             failed = watcher.notifier.failed()
