@@ -181,6 +181,6 @@ def test_through_the_image_proxy_the_decision_is_the_same(sample_site) -> None:
     assert signer is not None
     items = json.loads((sample_site.public / "feeds/all.json").read_text(encoding="utf-8"))["items"]
     assert {item["title"]: item.get("image") for item in items} == {
-        "教育部升级_国家中小学智慧教育平台_，资源数量增加一倍": None,
+        "教育部升级“国家中小学智慧教育平台”，资源数量增加一倍": None,
         "有图": signer.proxied_url(PHOTO),
     }
