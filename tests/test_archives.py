@@ -167,6 +167,7 @@ def test_archives_off_publishes_none(tmp_path: Path) -> None:
     assert "prev-archive" not in links((site.public / "feeds/finance.atom").read_bytes())
 
 
+@pytest.mark.slow
 def test_a_reader_backfills_everything_over_http(site: Site) -> None:
     with running(create_app(site.config())) as server:
         base = "http://127.0.0.1:8080/"

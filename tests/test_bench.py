@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 
 def run_module(*args):
     return subprocess.run(

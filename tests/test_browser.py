@@ -21,9 +21,13 @@ from feeds.web import create_app
 CHROMIUM = shutil.which("chromium")
 WIDTH, HEIGHT = 1200, 900
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)"
-)
+# A real browser: outside the inner loop.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)"
+    ),
+]
 
 
 def _serve(root: Path):

@@ -16,6 +16,9 @@ from feeds.catalogue import Catalogue
 from feeds.publish import MANIFEST
 from feeds.web import create_app
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 BASE = "http://127.0.0.1:8080/"
 PROLOG = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'

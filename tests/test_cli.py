@@ -110,6 +110,7 @@ def test_the_real_sample_with_a_nul_byte_is_published_with_a_warning(tmp_path, s
     assert "原标题：国家中小学智慧教育平台" in page
 
 
+@pytest.mark.slow
 def test_a_build_that_failed_for_a_missing_source_dir_leaves_nothing_to_warn_of(site):
     site.articles.rename(site.root / "elsewhere")
     for _ in range(2):

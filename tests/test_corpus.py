@@ -90,6 +90,7 @@ def test_every_file_has_parseable_front_matter() -> None:
         assert body.startswith("\n<div>") and body.rstrip().endswith("</div>"), name
 
 
+@pytest.mark.slow
 def test_dates_are_distinct_and_in_the_first_half_of_2022() -> None:
     count = 5000
     # Only the date line is parsed: loading 5,000 whole front matters is slow in pure Python.

@@ -20,6 +20,9 @@ from sites import make_site, run_feeds
 
 from feeds.config import load_config
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 DOCKERFILE = REPO / "Dockerfile"
 
 

@@ -19,6 +19,9 @@ from sites import article_text, make_site
 from feeds.corpus import generate
 from feeds.publish import MANIFEST, Document, publish, publish_changes, read_manifest
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 BASE_URL = "http://127.0.0.1:8080/"
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}

@@ -389,6 +389,7 @@ def test_check_lists_every_failure_with_its_file_and_reason(tmp_path: Path) -> N
     assert not list(site.root.rglob("pwned-by-yaml"))
 
 
+@pytest.mark.slow
 def test_a_body_of_many_siblings_is_cleaned() -> None:
     # Finding or removing a child by its index walks the parent's list of children, so a
     # cleaner that did that for each child was quadratic: 300,000 paragraphs (2.4 MB, under

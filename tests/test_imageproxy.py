@@ -463,6 +463,7 @@ def test_the_redirect_target_off_the_allowlist_is_never_asked(app_server, signer
     assert upstream.hits["/img/c.png"] == before  # localhost:port is the same server
 
 
+@pytest.mark.slow
 def test_a_slow_upstream_times_out_within_the_timeout(app_server, signer, upstream):
     started = time.monotonic()
     reply = get(app_server, signer, upstream.url("/slow.png"))

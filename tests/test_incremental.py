@@ -205,6 +205,7 @@ def test_a_catalogue_whose_tables_disagree_with_its_meta_is_rebuilt(site, caplog
     assert "rebuilding it from the articles" in caplog.text
 
 
+@pytest.mark.slow
 def test_worker_processes_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
     """Forked workers (a `feeds build`), workers from the fork server (a process that runs
     threads: the watcher, the web server) and no workers all give the same tree."""

@@ -3,7 +3,11 @@
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
+
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
 
 
 def _run(*args):

@@ -11,12 +11,16 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from lxml import etree
 from server import running
 from sites import article_text, make_site
 
 from feeds.watch import Watcher
 from feeds.web import create_app
+
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
 
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}

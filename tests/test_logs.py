@@ -9,12 +9,16 @@ import subprocess
 import sys
 from datetime import datetime
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from server import Server
 from sites import make_site, run_feeds
 from test_serve import log_of, wait_for_line, wait_until_built
 
 from feeds.logs import JsonFormatter
+
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
 
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}

@@ -13,6 +13,9 @@ from feeds import __version__
 from feeds.watch import Watcher
 from feeds.web import create_app
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
 source: {dir: articles}

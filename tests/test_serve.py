@@ -18,6 +18,9 @@ from test_faults import as_owner_only
 
 from feeds.corpus import generate
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
 source: {dir: articles}

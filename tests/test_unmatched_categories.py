@@ -112,6 +112,7 @@ def test_check_names_each_category_and_its_closest_paths(site) -> None:
     assert "'金融'" not in result.stderr  # the feed on 金融 matches
 
 
+@pytest.mark.slow
 def test_build_says_so_in_one_line_and_lists_them_with_v(site) -> None:
     result = run_feeds("build", "-c", "feeds.yaml", cwd=site.root)
     assert result.returncode == 0, result.stderr

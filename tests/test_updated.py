@@ -14,6 +14,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from scan import ATOM
 from server import running
@@ -22,6 +23,9 @@ from sites import CONFIG, EXAMPLES, FIXED_MTIME, Site, make_site, run_feeds
 from feeds.catalogue import FILE_NAME
 from feeds.urls import entry_id
 from feeds.web import create_app
+
+# Every test here builds through the real command line: outside the inner loop.
+pytestmark = pytest.mark.slow
 
 EDITED = "000_d56c9c7e6769d062"
 EDITED_ID = entry_id(EDITED)

@@ -9,6 +9,9 @@ from sites import article_text, make_site, run_feeds
 from feeds.lock import BuilderLock
 from feeds.watch import Watcher
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
 source: {dir: articles}

@@ -184,6 +184,7 @@ def test_nothing_outside_the_published_tree_is_served(server, path):
     assert b"feeds:" not in reply.body and b"root:" not in reply.body
 
 
+@pytest.mark.slow
 def test_a_symlink_in_the_output_dir_is_not_followed(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     site.build()
@@ -204,6 +205,7 @@ def test_article_pages_are_locked_down(server):
     assert headers["referrer-policy"] == "no-referrer"
 
 
+@pytest.mark.slow
 def test_healthz_is_503_before_the_first_build_then_200(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     with running(create_app(site.config())) as server:
@@ -355,6 +357,7 @@ def test_a_browser_gets_feeds_as_xml_so_that_their_stylesheet_runs(server):
     assert stylesheet.headers["content-type"] == "text/xsl; charset=utf-8"
 
 
+@pytest.mark.slow
 def test_a_site_without_articles_has_plausible_dates_that_stay(tmp_path):
     site = make_site(tmp_path, examples=False, config=CONFIG)
     site.build()

@@ -23,6 +23,9 @@ from feeds.select import Feed
 from feeds.watch import Watcher
 from feeds.websub import Notifier
 
+# Real servers, browsers, subprocesses or linters: outside the inner loop.
+pytestmark = pytest.mark.slow
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "http://127.0.0.1:8080/"
 CONFIG = """\
