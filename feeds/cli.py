@@ -15,13 +15,13 @@ from typing import Any
 import click
 
 from feeds import __version__
-from feeds.build import build
+from feeds.build.builder import build
+from feeds.build.ingest import Progress
+from feeds.build.lock import BuilderLock
 from feeds.config import Config, load_config
 from feeds.errors import ConfigError, FeedsError, PublishError
-from feeds.ingest import Progress
-from feeds.lock import BuilderLock
-from feeds.publish import writable_problem
-from feeds.report import BuildReport
+from feeds.tree.report import BuildReport
+from feeds.tree.writer import writable_problem
 
 DEFAULT_CONFIG = "config/feeds.yaml"
 PROGRESS_MIN_FILES = 200  # below this a bar would only flicker
@@ -164,10 +164,10 @@ def _unwritable(config: Config) -> list[PublishError]:
 
 
 def _ping_hub(config: Config, report: BuildReport, verbose: bool) -> None:
-    from feeds.websub import Notifier, changed_topics, ping_all
+    from feeds.watch.websub import Notifier, changed_topics, ping_all
 
     if not verbose:  # the summary below says what failed; -v also shows each failed attempt
-        logging.getLogger("feeds.websub").addHandler(logging.NullHandler())
+        logging.getLogger("feeds.watch.websub").addHandler(logging.NullHandler())
     topics = changed_topics(config, report)
     problems = ping_all(Notifier(config.websub.hub), topics, HUB_WAIT)
     hub = config.websub.hub

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
-from feeds.titles import repaired_title
-
-# One Hexo category path, parent first: ("金融", "新浪财经", "新浪财经－国內").
-CategoryPath = tuple[str, ...]
+from feeds.config.sections import FeedSpec
+from feeds.config.values import CategoryPath as CategoryPath
 
 
 @dataclass(frozen=True)
@@ -64,23 +63,39 @@ class Article:
     editor: str | None
     extra: Mapping[str, object] = field(default_factory=dict)
 
-    @classmethod
-    def from_parts(cls, parsed: ParsedArticle, body: CleanBody) -> Article:
-        """Join the two halves; a summary written in the front matter wins over the derived one,
-        and the body gives back the quotation marks the scraper took from the title."""
-        return cls(
-            id=parsed.id,
-            source=parsed.source,
-            title=repaired_title(parsed.title, body.html),
-            published=parsed.published,
-            updated=parsed.updated,
-            categories=parsed.categories,
-            tags=parsed.tags,
-            author=parsed.author,
-            image=None if body.head_image_dropped else parsed.image,
-            link=parsed.link,
-            summary=parsed.summary or body.summary,
-            content=body.html,
-            editor=body.editor,
-            extra=parsed.extra,
-        )
+
+class Placed(Protocol):
+    """What choosing entries needs to know of an article."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def categories(self) -> tuple[CategoryPath, ...]: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+
+
+E = TypeVar("E", bound=Placed)
+
+
+@dataclass(frozen=True)
+class Selection(Generic[E]):
+    """One feed to publish: what it is and the entries it holds, newest first."""
+
+    spec: FeedSpec
+    entries: tuple[E, ...]
+
+
+Feed = Selection[Article]
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """One entry, serialised for each format; `published`/`updated` order and date the feed."""
+
+    atom: str
+    rss: str
+    json: str  # one JSON Feed item, compact
+    updated: float  # epoch seconds

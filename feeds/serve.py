@@ -18,15 +18,15 @@ from types import FrameType
 
 from flask import Flask
 
+from feeds.build.lock import BuilderLock
 from feeds.config import Config, load_config
 from feeds.errors import FeedsError
-from feeds.lock import BuilderLock
 from feeds.logs import configure_logging as configure_logging  # also feeds.serve's
-from feeds.metrics import BuildMetrics
-from feeds.status import BuilderActivity
-from feeds.watch import Watcher
-from feeds.web import create_app
-from feeds.wsgi import listen, make_server
+from feeds.tree.status import BuilderActivity
+from feeds.watch.watcher import Watcher
+from feeds.web.app import create_app
+from feeds.web.metrics import BuildMetrics
+from feeds.web.server import listen, make_server
 
 log = logging.getLogger("feeds")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.wsgi import make_server
+from feeds.web.server import make_server
 
 
 @dataclass

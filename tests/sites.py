@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.build import build
+from feeds.build.builder import build
 from feeds.config import Config, load_config
-from feeds.report import BuildReport
+from feeds.tree.report import BuildReport
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "articles"

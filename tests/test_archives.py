@@ -13,7 +13,7 @@ from lxml import etree
 from server import running
 from sites import CONFIG, Site, article_text, make_site
 
-from feeds.web import create_app
+from feeds.web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"

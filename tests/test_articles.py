@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feeds.articles import decode, parse_article
 from feeds.errors import ArticleError
 from feeds.model import ParsedArticle
+from feeds.sources.articles import decode, parse_article
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)

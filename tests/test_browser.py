@@ -16,7 +16,7 @@ import pytest
 from server import running
 from sites import CONFIG, make_site
 
-from feeds.web import create_app
+from feeds.web.app import create_app
 
 CHROMIUM = shutil.which("chromium")
 WIDTH, HEIGHT = 1200, 900

@@ -11,10 +11,10 @@ from scan import active_content
 from sites import FIXED_MTIME, article_text, make_site
 from test_xss import article, vectors
 
-from feeds.assemble import HEADLINES
-from feeds.catalogue import Catalogue
-from feeds.publish import MANIFEST
-from feeds.web import create_app
+from feeds.build.plan import HEADLINES
+from feeds.catalogue.store import Catalogue
+from feeds.tree.writer import MANIFEST
+from feeds.web.app import create_app
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow

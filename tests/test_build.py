@@ -5,7 +5,7 @@ import pytest
 from feedcheck import assert_documents_valid, assert_parses_cleanly
 from sites import FIXED_MTIME, article_text, make_site
 
-from feeds.urls import entry_id
+from feeds.tree.urls import entry_id
 
 
 @pytest.fixture

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from feeds.clean import DEFAULT_REMOVE, clean_body
+from feeds.clean.cleaner import DEFAULT_REMOVE, clean_body
+from feeds.clean.cruft import selector_problems
+from feeds.clean.summary import summarise
 from feeds.errors import ConfigError
 from feeds.model import CleanBody
-from feeds.selectors import selector_problems
-from feeds.summary import summarise
 from feeds.text import xml_safe
 
 CASES = Path(__file__).parent / "cases" / "clean"

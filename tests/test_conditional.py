@@ -2,7 +2,7 @@
 
 import pytest
 
-from feeds.conditional import evaluate
+from feeds.web.conditional import evaluate
 
 TAG = "abc123"
 T = 1_650_000_000  # Fri, 15 Apr 2022 05:20:00 GMT

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from feeds.corpus import generate, iter_articles, main
+from feeds.bench.corpus import generate, iter_articles, main
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "articles"
-REGENERATE = "rm examples/articles/*.txt && python -m feeds.corpus examples/articles --count 40"
+REGENERATE = (
+    "rm examples/articles/*.txt && python -m feeds.bench.corpus examples/articles --count 40"
+)
 SHANGHAI = timezone(timedelta(hours=8))
 
 
@@ -193,7 +195,7 @@ def test_command_line_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_runs_as_a_module(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "feeds.corpus", str(tmp_path), "--count", "2"],
+        [sys.executable, "-m", "feeds.bench.corpus", str(tmp_path), "--count", "2"],
         cwd=REPO,
         capture_output=True,
         text=True,

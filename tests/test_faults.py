@@ -16,8 +16,8 @@ import pytest
 from lxml import etree
 from sites import article_text, make_site
 
-from feeds.corpus import generate
-from feeds.publish import MANIFEST, Document, publish, publish_changes, read_manifest
+from feeds.bench.corpus import generate
+from feeds.tree.writer import MANIFEST, Document, publish, publish_changes, read_manifest
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ clean: {summary_length: 150}
 feeds:
   - {slug: finance, title: 金融, categories: [金融]}
 """
-ARTICLES = 300  # more than feeds.ingest.POOL_FROM: cold builds run worker processes
+ARTICLES = 300  # more than feeds.build.ingest.POOL_FROM: cold builds run worker processes
 KILLS = 20
 OLD = 1_650_000_000  # mtimes before every generated date's "updated" matters
 
@@ -377,7 +377,7 @@ def test_a_killed_builders_worker_processes_leave_with_it(tmp_path):
 LOCKS_IN_A_FORK = """
 import os, sys
 from pathlib import Path
-from feeds.lock import BuilderLock, BuildNote
+from feeds.build.lock import BuilderLock, BuildNote
 root = Path(sys.argv[1])
 lock, note = BuilderLock(root / "public"), BuildNote(root / "state")
 assert lock.acquire() and note.begin() is None

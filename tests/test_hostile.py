@@ -44,8 +44,8 @@ from lxml import etree
 from scan import ATOM, published_texts, xml_texts
 from sites import CONFIG, FIXED_MTIME, Site, article_text, make_site
 
-from feeds.report import BuildReport
-from feeds.urls import article_path, entry_id
+from feeds.tree.report import BuildReport
+from feeds.tree.urls import article_path, entry_id
 
 CASES = Path(__file__).parent / "cases" / "hostile"
 SUFFIX = ".expect"
@@ -396,7 +396,7 @@ def test_a_body_of_many_siblings_is_cleaned() -> None:
     # the size cap) took over ten minutes. At this size that mistake would take minutes
     # again; done in one pass it takes about a second. (No time limit is asserted here:
     # speed is the benchmarks' business.)
-    from feeds.clean import clean_body
+    from feeds.clean.cleaner import clean_body
 
     body = "<div>" + "<p>a</p><!--x--><script>x</script>\n\n" * 100_000 + "</div>" + "<wbr>x" * 5000
     result = clean_body(body, base_url="http://127.0.0.1:8080/")

@@ -21,22 +21,22 @@ import pytest
 from server import Server, running
 from sites import Site, article_text, make_site
 
-from feeds.clean import clean_body
+from feeds.clean.cleaner import clean_body
 from feeds.config import Config, parse_config
+from feeds.config.values import parse_host
 from feeds.errors import FeedsError
-from feeds.imagefetch import Image, Refused
-from feeds.imageproxy import MAX_AGE, ImageCache
-from feeds.images import (
+from feeds.images.fetch import Image, Refused
+from feeds.images.signing import (
     KEY_ENV,
     KEY_FILE,
     ImageSigner,
     image_signer,
     load_key,
-    parse_host,
     proxied_name,
     url_of,
 )
-from feeds.web import create_app
+from feeds.web.app import create_app
+from feeds.web.image_proxy import MAX_AGE, ImageCache
 
 MAX_BYTES = 4096
 TIMEOUT = 1.0

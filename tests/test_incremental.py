@@ -7,8 +7,8 @@ import pytest
 from feedcheck import assert_parses_cleanly
 from sites import FIXED_MTIME, article_text, make_site
 
-from feeds.catalogue import FILE_NAME
-from feeds.urls import entry_id
+from feeds.catalogue.store import FILE_NAME
+from feeds.tree.urls import entry_id
 
 
 @pytest.fixture
@@ -209,8 +209,8 @@ def test_a_catalogue_whose_tables_disagree_with_its_meta_is_rebuilt(site, caplog
 def test_worker_processes_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
     """Forked workers (a `feeds build`), workers from the fork server (a process that runs
     threads: the watcher, the web server) and no workers all give the same tree."""
-    from feeds import ingest
-    from feeds.corpus import generate
+    from feeds.bench.corpus import generate
+    from feeds.build import ingest
 
     trees = []
     ways = (("forked", 1, "fork"), ("fork server", 1, "forkserver"), ("serial", 10**9, None))

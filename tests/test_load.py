@@ -16,8 +16,8 @@ from lxml import etree
 from server import running
 from sites import article_text, make_site
 
-from feeds.watch import Watcher
-from feeds.web import create_app
+from feeds.watch.watcher import Watcher
+from feeds.web.app import create_app
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow

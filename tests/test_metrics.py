@@ -10,8 +10,8 @@ from server import gunicorn, running
 from sites import article_text, make_site
 
 from feeds import __version__
-from feeds.watch import Watcher
-from feeds.web import create_app
+from feeds.watch.watcher import Watcher
+from feeds.web.app import create_app
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import SITE, make_article
 
-from feeds import pages
-from feeds.pages import render_article_page
+from feeds.render import pages
+from feeds.render.pages import render_article_page
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOSTILE = '<feeds-hole:title> & "q" <script>alert(1)</script>'

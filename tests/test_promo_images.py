@@ -16,8 +16,8 @@ import feedparser
 import pytest
 from sites import FIXED_MTIME, article_text, make_site, run_feeds
 
-from feeds.clean import clean_body
-from feeds.images import image_signer
+from feeds.clean.cleaner import clean_body
+from feeds.images.signing import image_signer
 
 QR = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"
 PHOTO = "https://n.sinaimg.cn/finance/crawl/243/w550h366/20220123/a7bb-79faf51.jpg"

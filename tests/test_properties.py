@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from lxml import etree
 from sites import make_site
 
-from feeds.articles import parse_article
-from feeds.clean import clean_body
+from feeds.clean.cleaner import clean_body
 from feeds.errors import ArticleError
-from feeds.frontmatter import parse_front_matter
+from feeds.sources.articles import parse_article
+from feeds.sources.frontmatter import parse_front_matter
 from feeds.text import xml_safe
 
 settings.register_profile(

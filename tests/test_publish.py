@@ -6,7 +6,7 @@ import time
 import pytest
 
 from feeds.errors import PublishError
-from feeds.publish import (
+from feeds.tree.writer import (
     MANIFEST,
     Document,
     publish,

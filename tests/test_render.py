@@ -4,9 +4,9 @@ from factories import SITE, make_article, make_spec
 from feedcheck import assert_parses_cleanly, assert_valid_atom, assert_valid_json_feed
 from lxml import etree
 
-from feeds.render import render_feed
-from feeds.select import Feed
-from feeds.urls import entry_id
+from feeds.model import Feed
+from feeds.render.formats import render_feed
+from feeds.tree.urls import entry_id
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 T0 = datetime(2022, 3, 15, 14, 4, 32, tzinfo=UTC)

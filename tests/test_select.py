@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from factories import make_article, make_spec
 
-from feeds.select import category_nodes, newest_first, select_feed
+from feeds.build.selection import category_nodes, newest_first, select_feed
 
 T0 = datetime(2022, 3, 1, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from server import Server, gunicorn
 from sites import article_text, make_site, run_feeds
 from test_faults import as_owner_only
 
-from feeds.corpus import generate
+from feeds.bench.corpus import generate
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow

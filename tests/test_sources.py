@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feeds.errors import ArticleError
-from feeds.sources import read_source, scan_sources
+from feeds.sources.files import read_source, scan_sources
 
 
 def test_a_file_that_grew_since_the_scan_is_read_whole(tmp_path):

@@ -14,8 +14,8 @@ from lxml import etree
 from server import running
 from sites import make_site, run_feeds
 
-from feeds.titles import repaired_title
-from feeds.web import create_app
+from feeds.clean.titles import repaired_title
+from feeds.web.app import create_app
 
 SAMPLE_TITLE = "教育部升级_国家中小学智慧教育平台_，资源数量增加一倍"
 REPAIRED = "教育部升级“国家中小学智慧教育平台”，资源数量增加一倍"

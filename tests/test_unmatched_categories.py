@@ -15,8 +15,8 @@ import pytest
 from factories import make_article
 from sites import FIXED_MTIME, make_site, run_feeds
 
+from feeds.build.selection import closest_paths, unmatched_categories
 from feeds.config import parse_config
-from feeds.select import closest_paths, unmatched_categories
 
 NODES = [
     ("专栏",),

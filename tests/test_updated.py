@@ -20,9 +20,9 @@ from scan import ATOM
 from server import running
 from sites import CONFIG, EXAMPLES, FIXED_MTIME, Site, make_site, run_feeds
 
-from feeds.catalogue import FILE_NAME
-from feeds.urls import entry_id
-from feeds.web import create_app
+from feeds.catalogue.store import FILE_NAME
+from feeds.tree.urls import entry_id
+from feeds.web.app import create_app
 
 # Every test here builds through the real command line: outside the inner loop.
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from feeds.urls import article_path, category_slug, entry_id, feed_id
+from feeds.tree.urls import article_path, category_slug, entry_id, feed_id
 
 SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 

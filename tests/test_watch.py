@@ -6,8 +6,8 @@ import time
 import pytest
 from sites import article_text, make_site, run_feeds
 
-from feeds.lock import BuilderLock
-from feeds.watch import Watcher
+from feeds.build.lock import BuilderLock
+from feeds.watch.watcher import Watcher
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ from feedcheck import assert_parses_cleanly, assert_valid_json_feed
 from server import Recorder, running
 from sites import article_text, make_site
 
-from feeds.status import BuilderActivity
-from feeds.web import create_app
+from feeds.tree.status import BuilderActivity
+from feeds.web.app import create_app
 
 CONFIG = """\
 site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}

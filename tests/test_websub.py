@@ -18,10 +18,10 @@ from lxml import etree
 from server import free_port
 from sites import article_text, make_site, run_feeds
 
-from feeds.render import render_feed
-from feeds.select import Feed
-from feeds.watch import Watcher
-from feeds.websub import Notifier
+from feeds.model import Feed
+from feeds.render.formats import render_feed
+from feeds.watch.watcher import Watcher
+from feeds.watch.websub import Notifier
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
@@ -192,7 +192,7 @@ def test_turning_the_hub_on_or_off_rewrites_every_feed(tmp_path):
     on = site.build()
     assert on.feeds_changed == on.feeds == plain.feeds
     feeds = {path: data for path, data in site.tree().items() if path.startswith("feeds/")}
-    assert all(b"https://hub.example/" in data for data in feeds.values())
+    assert all(b"https://hub.example/" in data for data in feeds.config.values())
     assert {BASE + path for path in on.feeds_written} == published_topics(site)
     assert site.build().feeds_written == ()
     site.config_path.write_text(CONFIG.format(base=BASE, hub=""), "utf-8")

@@ -15,7 +15,7 @@ import pytest
 from scan import active_content, published_texts
 from sites import Site, make_site
 
-from feeds.urls import article_path
+from feeds.tree.urls import article_path
 
 CLEAN_CASES = Path(__file__).parent / "cases" / "clean"
 VECTOR_CASES = sorted(

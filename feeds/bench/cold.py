@@ -9,7 +9,7 @@ every file and parsing its front matter with libyaml, in one process, which no b
 beat. Every figure is also given as a ratio to that floor.
 
 Each build runs in a fresh process, into a tree of its own; the corpus is made by
-feeds.corpus, deterministically. The floor and the cold build are measured in turn,
+feeds.bench.corpus, deterministically. The floor and the cold build are measured in turn,
 `--runs` times each, and compared as medians, so that a busy moment on the machine
 weighs on both alike. No tree is deleted before the last measurement: right after many
 files are deleted, ext4 takes several times longer to create one (it passes over
@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from feeds.corpus import generate
+from feeds.bench.corpus import generate
 
 CONFIG = "source: {dir: articles}\noutput: {dir: public}\n"
 
@@ -148,7 +148,7 @@ def _floor(corpus: Path) -> float:
 
 
 def _child(config_path: Path) -> None:
-    from feeds.build import build
+    from feeds.build.builder import build
     from feeds.config import load_config
 
     config = load_config(config_path, base_dir=config_path.parent)

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from feeds.build import build
+from feeds.bench.corpus import generate
+from feeds.build.builder import build
 from feeds.config import parse_config
-from feeds.corpus import generate
 
 THREADS = int(__import__("os").environ.get("BENCH_THREADS", "8"))
 FEED = "/feeds/all.atom"
@@ -94,8 +94,8 @@ def _serve(kind: str, config_path: Path, port: int) -> None:
     import logging
 
     from feeds.config import load_config
-    from feeds.web import create_app
-    from feeds.wsgi import make_server
+    from feeds.web.app import create_app
+    from feeds.web.server import make_server
 
     logging.getLogger("waitress").setLevel(logging.ERROR)  # "Task queue depth" under load
     config = load_config(config_path, base_dir=config_path.parent)

@@ -22,14 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from feeds.build import Builder, build
+from feeds.bench.corpus import generate
+from feeds.build.builder import Builder, build
 from feeds.config import load_config
-from feeds.corpus import generate
 
 CONFIG = "source: {dir: articles}\noutput: {dir: public}\nschedule: {interval: 3600}\n"
 # One fresh process: import, build, print the build's own seconds as JSON.
 RESTART = (
-    "import json, time, sys; from pathlib import Path; from feeds.build import build; "
+    "import json, time, sys; from pathlib import Path; from feeds.build.builder import build; "
     "from feeds.config import load_config; c = load_config(Path('feeds.yaml')); "
     "t = time.perf_counter(); r = build(c); "
     "print(json.dumps({'seconds': time.perf_counter() - t, 'read': r.files_read}))"

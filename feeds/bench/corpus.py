@@ -1,0 +1,366 @@
+"""Synthetic article files in the shape of the real Sina Finance sample.
+
+They feed the shipped examples (`examples/articles`) and the benchmarks. Text is
+composed from short generic phrase lists; the only source of variety is one
+`random.Random(seed)`, so a (count, seed) pair always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Generic, TypeVar
+
+_T = TypeVar("_T")
+
+_START = datetime(2022, 1, 1, tzinfo=UTC)
+_SPAN_SECONDS = 181 * 24 * 3600  # January to June 2022
+_SHANGHAI = timezone(timedelta(hours=8))  # fixed offset: no tz database needed to write files
+_QR_IMAGE = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"
+
+_FINANCE = ("金融", "新浪财经")
+# 国內 (not 国内) is how the real feed spells it.
+_FINANCE_LEAVES = (
+    "新浪财经－国內",
+    "新浪财经－国內",
+    "新浪财经－国际",
+    "新浪财经－股市",
+    "新浪财经－宏观",
+)
+_TECH = ("科技", "新浪科技", "互联网")
+_FLAT_CATEGORIES = ("评论", "观点", "专栏")
+_TAGS = ("A股", "券商", "货币政策", "GDP", "CPI", "新能源", "银行", "基金", "房地产", "消费")
+_AUTHORS = (
+    "新浪财经",
+    "中国证券报",
+    "经济观察报",
+    "第一财经",
+    "证券时报",
+    "上海证券报",
+    "21世纪经济报道",
+)
+_EDITORS = ("王蒙", "张倩", "李桐", "刘明亮", "陈悦", "赵思远", "杨琳", "周一")
+_LINK_SECTIONS = ("roll", "china/gncj", "stock/marketresearch", "world", "money/bank")
+
+_ORGS = ("国家统计局", "中国人民银行", "证监会", "银保监会", "财政部", "国家发展改革委", "商务部")
+_INDICATORS = ("CPI", "PPI", "社会消费品零售总额", "规模以上工业增加值", "M2", "出口额")
+_INDEXES = ("上证指数", "深证成指", "创业板指", "沪深300")
+_REGIONS = ("上海", "广东", "浙江", "江苏", "北京", "四川", "山东")
+_GOALS = ("稳住经济大盘", "助企纾困", "促进消费恢复", "稳定外贸外资", "支持小微企业")
+_POLICIES = ("稳增长", "降准", "专精特新", "双碳", "跨周期调节")
+_SECTORS = ("新能源车", "半导体", "光伏", "银行", "白酒", "券商", "医药")
+_TECH_SUBJECTS = ("多家互联网平台", "头部科技企业", "国内云服务商", "电商平台", "手机厂商")
+_TECH_ACTIONS = ("加码AI研发投入", "发布一季度财报", "下调部分服务价格", "推出适老化改造方案")
+
+_SUBJECTS = _ORGS + ("多家券商", "业内人士", "分析人士", "市场机构", "有关负责人", "受访专家")
+_VERBS = ("表示", "指出", "认为", "介绍", "预计", "强调")
+_CLAUSES = (
+    "下一阶段将继续实施稳健的货币政策",
+    "保持流动性合理充裕",
+    "加大对实体经济的支持力度",
+    "A股市场整体估值处于历史较低水平",
+    "中长期资金入市步伐有望加快",
+    "稳增长政策效果将逐步显现",
+    "消费和投资需求仍有较大恢复空间",
+    "出口增速保持较强韧性",
+    "企业综合融资成本稳中有降",
+    "重点领域风险总体可控",
+    "数字经济为高质量发展提供了新动能",
+    "市场主体信心逐步恢复",
+    "上游原材料价格波动对中下游企业形成一定压力",
+    "政策性金融工具将发挥更大作用",
+    "相关部门将加强统筹协调",
+)
+
+# Everything after the last paragraph of a scraped page, as in the sample, byte for byte;
+# only the editor's name varies. The braces are entity-escaped in the source pages.
+_CRUFT_TAIL = (
+    "<!-- news_keyword_pub,stock, -->\n\n\n\n\n\n\n\n"
+    "<!-- 正文下iframe -->\n\n\n<!-- 正文下iframe -->\n\n"
+    "<!-- 总声明-->\n\n\n\n\n\n\n\n\n\n\n\n<!-- 总声明-->\n\n"
+    "<!-- 文末二维码 start -->\n\n\n"
+    "            <!-- 文末二维码 start -->\n"
+    "            <style>\n"
+    "            .appendQr_wrap&#123;border:1px solid #E6E6E6;padding:8px;&#125;\n"
+    "            .appendQr_normal&#123;float:left;&#125;\n"
+    "            .appendQr_normal img&#123;width:74px;&#125;\n"
+    "            .appendQr_normal_txt&#123;float:left;font-size:20px;line-height:74px;"
+    "padding-left:20px;color:#333;&#125;\n"
+    "            </style>\n"
+    '            <div class="clearfix appendQr_wrap">\n'
+    f'                <div class="appendQr_normal"><img src="{_QR_IMAGE}"'
+    ' referrerpolicy="no-referrer"></div>\n'
+    '                <div class="appendQr_normal_txt">海量资讯、精准解读，尽在新浪财经APP</div>\n'
+    "            </div>\n"
+    "            <!-- 文末二维码 start -->\n\n"
+    "            <!-- 文末二维码 start -->\n\n"
+    "<!-- 编辑姓名及工作代码 -->\n\n"
+    '<p class="article-editor">责任编辑：{editor} </p>\n'
+    "<!-- 编辑姓名及工作代码-->\n\n  \n</div>\n            "
+)
+
+
+def _below(rng: random.Random, n: int) -> int:
+    # Only random() is promised to repeat across Python versions; choice(), randrange()
+    # and shuffle() are not, and the shipped examples must not drift with the interpreter.
+    return min(int(rng.random() * n), n - 1)
+
+
+def _pick(rng: random.Random, items: Sequence[_T]) -> _T:
+    return items[_below(rng, len(items))]
+
+
+def _shuffle(rng: random.Random, items: list[_T]) -> None:
+    for i in range(len(items) - 1, 0, -1):
+        j = _below(rng, i + 1)
+        items[i], items[j] = items[j], items[i]
+
+
+class _Deck(Generic[_T]):
+    """Draws from a shuffled pack, reshuffled when empty, so every block of draws holds
+    each variant in its stated proportion: even 40 files show every rare case."""
+
+    def __init__(self, rng: random.Random, pack: Sequence[tuple[_T, int]]) -> None:
+        self._rng = rng
+        self._pack = [value for value, copies in pack for _ in range(copies)]
+        self._left: list[_T] = []
+
+    def draw(self) -> _T:
+        if not self._left:
+            self._left = list(self._pack)
+            _shuffle(self._rng, self._left)
+        return self._left.pop()
+
+
+@dataclass
+class _Decks:
+    categories: _Deck[str]
+    date: _Deck[str]
+    author: _Deck[bool]
+    link: _Deck[bool]
+    id: _Deck[bool]
+    tags: _Deck[bool]
+    headimg: _Deck[str]
+    image: _Deck[str]
+    cruft: _Deck[bool]
+    original_title: _Deck[bool]
+    quoted_title: _Deck[bool]
+
+    @classmethod
+    def new(cls, rng: random.Random) -> _Decks:
+        def yes(n: int, of: int) -> _Deck[bool]:
+            return _Deck(rng, [(True, n), (False, of - n)])
+
+        return cls(
+            categories=_Deck(rng, [("finance", 13), ("tech", 3), ("multi", 2), ("flat", 2)]),
+            date=_Deck(rng, [("rfc822", 14), ("iso", 3), ("iso_zone", 3)]),
+            author=yes(17, 20),
+            link=yes(1, 3),
+            id=yes(1, 10),
+            tags=yes(1, 3),
+            headimg=_Deck(rng, [("qr", 14), ("own", 4), ("none", 2)]),
+            image=_Deck(rng, [("none", 11), ("referrer", 5), ("plain", 3), ("protocol", 1)]),
+            cruft=yes(17, 20),
+            original_title=yes(1, 3),
+            quoted_title=yes(1, 19),
+        )
+
+
+def _hex(rng: random.Random, digits: int) -> str:
+    return f"{_below(rng, 16**digits):0{digits}x}"
+
+
+def _percent(rng: random.Random) -> str:
+    return f"{0.1 + rng.random() * 9.8:.1f}%"
+
+
+def _market(rng: random.Random) -> str:
+    close, move = _pick(rng, (("集体收涨", "涨"), ("集体收跌", "跌"), ("涨跌不一", "涨")))
+    return f"A股三大指数{close} {_pick(rng, _INDEXES)}{move}{0.1 + rng.random() * 2.9:.2f}%"
+
+
+def _title(rng: random.Random, kind: str, quoted: bool) -> str:
+    if kind == "tech":
+        return f"{_pick(rng, _TECH_SUBJECTS)}{_pick(rng, _TECH_ACTIONS)}"
+    if quoted:
+        # ASCII quotes exercise the YAML escape ('' inside a single-quoted scalar).
+        return f"{_pick(rng, _SUBJECTS)}：'{_pick(rng, _POLICIES)}'政策有望继续加码"
+    month = 1 + _below(rng, 6)
+    templates = (
+        f"{_pick(rng, _ORGS)}：{month}月{_pick(rng, _INDICATORS)}同比增长{_percent(rng)}",
+        _market(rng),
+        f"{_pick(rng, _REGIONS)}出台{3 + _below(rng, 40)}条措施{_pick(rng, _GOALS)}",
+        f"{_pick(rng, _ORGS)}升级_{_pick(rng, _POLICIES)}专项行动_，资金规模增加一倍",
+        f"一季度GDP同比增长{_percent(rng)} {_pick(rng, _SECTORS)}板块表现活跃",
+        f"{10 + _below(rng, 990)}家上市公司披露一季报 {_pick(rng, _SECTORS)}行业净利润增长",
+    )
+    return _pick(rng, templates)
+
+
+def _sentence(rng: random.Random) -> str:
+    if rng.random() < 0.3:
+        figure = f"{1 + _below(rng, 6)}月{_pick(rng, _INDICATORS)}同比增长{_percent(rng)}"
+        return f"数据显示，{figure}，{_pick(rng, _CLAUSES)}。"
+    said = f"{_pick(rng, _SUBJECTS)}{_pick(rng, _VERBS)}"
+    return f"{said}，{_pick(rng, _CLAUSES)}，{_pick(rng, _CLAUSES)}。"
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>\u3000\u3000{text}</p>"
+
+
+def _body_image(rng: random.Random, kind: str, day: str) -> str:
+    host = "//n.sinaimg.cn" if kind == "protocol" else "https://n.sinaimg.cn"
+    src = f"{host}/finance/crawl/{100 + _below(rng, 900)}/w550h{300 + _below(rng, 200)}/{day}/"
+    src += f"{_hex(rng, 4)}-{_hex(rng, 7)}.jpg"
+    policy = ' referrerpolicy="no-referrer"' if kind == "referrer" else ""
+    return (
+        f'<div class="img_wrapper"><img src="{src}" alt="图片"{policy}>'
+        '<span class="img_descr"></span></div>'
+    )
+
+
+def _body(rng: random.Random, decks: _Decks, kind: str, day: str) -> str:
+    blocks: list[str] = []
+    if decks.original_title.draw():
+        blocks.append(_paragraph(f"原标题：{_title(rng, kind, quoted=False)}"))
+    for _ in range(3 + _below(rng, 6)):
+        sentences = "".join(_sentence(rng) for _ in range(1 + _below(rng, 3)))
+        blocks.append(_paragraph(sentences))
+    image = decks.image.draw()
+    if image != "none":
+        blocks.insert(1 + _below(rng, len(blocks) - 1), _body_image(rng, image, day))
+    editor = _pick(rng, _EDITORS)
+    if decks.cruft.draw():
+        return "\n<div>   \n" + "\n".join(blocks) + _CRUFT_TAIL.replace("{editor}", editor)
+    if rng.random() < 0.5:
+        blocks.append(f'<p class="article-editor">责任编辑：{editor} </p>')
+    return "\n<div>\n" + "\n".join(blocks) + "\n</div>\n"
+
+
+def _categories(rng: random.Random, kind: str) -> str:
+    finance = (*_FINANCE, _pick(rng, _FINANCE_LEAVES))
+    if kind == "flat":
+        return f"categories: {_pick(rng, _FLAT_CATEGORIES)}"
+    if kind == "multi":
+        second = _TECH if rng.random() < 0.5 else (*_FINANCE, "新浪财经－宏观")
+        if second == finance:
+            second = _TECH
+        return "categories:" + "".join(f"\n - [{', '.join(p)}]" for p in (finance, second))
+    path = _TECH if kind == "tech" else finance
+    # The trailing space after the key is in the real files too.
+    return "categories: " + "".join(f"\n - {name}" for name in path)
+
+
+def _date(instant: datetime, kind: str) -> str:
+    local = instant.astimezone(_SHANGHAI)
+    if kind == "iso":
+        # Naive: readers take it in source.timezone, Asia/Shanghai by default.
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    if kind == "iso_zone":
+        return local.isoformat()
+    return format_datetime(instant, usegmt=True)
+
+
+def _article(rng: random.Random, decks: _Decks, digest: str, instant: datetime) -> str:
+    kind = decks.categories.draw()
+    title = _title(rng, "tech" if kind == "tech" else "finance", decks.quoted_title.draw())
+    day = instant.astimezone(_SHANGHAI).strftime("%Y%m%d")
+    lines = ["", "---", "title: '" + title.replace("'", "''") + "'", _categories(rng, kind)]
+    if decks.tags.draw():
+        tags = sorted({_pick(rng, _TAGS) for _ in range(1 + _below(rng, 3))})
+        lines.append("tags:\n" + "\n".join(f" - {tag}" for tag in tags))
+    headimg = decks.headimg.draw()
+    image = _QR_IMAGE
+    if headimg == "own":
+        image = f"https://n.sinaimg.cn/finance/{_hex(rng, 8)}/{day}/{_below(rng, 10**9)}.png"
+    if headimg != "none":
+        lines.append(f"headimg: '{image}'")
+    if decks.author.draw():
+        lines.append(f"author: {_pick(rng, _AUTHORS)}")
+    lines += ["comments: false", f"date: {_date(instant, decks.date.draw())}"]
+    if headimg != "none":
+        lines.append(f"thumbnail: '{image}'")
+    if decks.link.draw():
+        doc = "".join(_pick(rng, "abcdefghijklmnopqrstuvwxyz") for _ in range(7))
+        path = f"{_pick(rng, _LINK_SECTIONS)}/{instant.astimezone(_SHANGHAI):%Y-%m-%d}"
+        lines.append(
+            f"link: 'https://finance.sina.com.cn/{path}/doc-i{doc}{_below(rng, 10**7):07d}.shtml'"
+        )
+    if decks.id.draw():
+        lines.append(f"id: sina-{digest}")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + _body(rng, decks, kind, day)
+
+
+def _digest(seed: int, index: int) -> str:
+    return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).hexdigest()
+
+
+def iter_articles(count: int, *, seed: int = 0) -> Iterator[tuple[str, str]]:
+    """Yield (file name, file text) for `count` articles, one at a time."""
+    if count < 0:
+        raise ValueError(f"count must be zero or more, not {count}")
+    rng = random.Random(seed)
+    decks = _Decks.new(rng)
+    # Each article owns one time slot and a jitter inside it, so dates never collide;
+    # shuffling the slots keeps file order from matching date order.
+    step = max(1, _SPAN_SECONDS // max(count, 1))
+    slots = list(range(count))
+    _shuffle(rng, slots)
+    width = max(3, len(str(count - 1)))
+    for index, slot in enumerate(slots):
+        instant = _START + timedelta(seconds=slot * step + _below(rng, step))
+        digest = _digest(seed, index)
+        yield f"{index:0{width}d}_{digest}.txt", _article(rng, decks, digest, instant)
+
+
+def generate(directory: Path, count: int, *, seed: int = 0) -> int:
+    """Write `count` article files into `directory` (created if needed) and return `count`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in iter_articles(count, seed=seed):
+        # Bytes, not text mode: the files keep LF line ends on every platform.
+        (directory / name).write_bytes(text.encode("utf-8"))
+    return count
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is negative: give 0 or more")
+    return number
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: write synthetic articles into a directory and print a summary."""
+    parser = argparse.ArgumentParser(
+        prog="python -m feeds.bench.corpus",
+        description="Write deterministic synthetic article files shaped like the Sina sample.",
+    )
+    parser.add_argument("directory", type=Path, help="where to write the files (created)")
+    parser.add_argument("--count", type=_non_negative, default=40, help="how many (default 40)")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same bytes (default 0)")
+    args = parser.parse_args(argv)
+    directory: Path = args.directory
+    try:
+        written = generate(directory, args.count, seed=args.seed)
+    except OSError as error:
+        parser.exit(
+            1, f"{error.filename or directory}: {error.strerror}; choose a writable directory\n"
+        )
+    print(f"wrote {written} article files to {directory} (seed {args.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The one place that runs the stages in order: ingest, select, render, publish.
+
+A build is incremental: the catalogue says which articles changed since the last one,
+and only the pages and feeds that show them are rendered and written again. A feed whose
+entries did not change keeps its bytes, so its ETag stays the same for the pollers.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Collection
+from dataclasses import asdict, replace
+
+from feeds import __version__
+from feeds.build.plan import digest, publish_build
+from feeds.catalogue.store import FILE_NAME, SCHEMA_VERSION, Catalogue, set_aside
+from feeds.config import Config
+from feeds.errors import PublishError
+from feeds.images.signing import image_rules
+from feeds.build.ingest import Progress, Settled, ingest
+from feeds.build.lock import BuildNote, Interrupted
+from feeds.tree.writer import (
+    HALF_WAY,
+    check_writable,
+    tidy_interrupted,
+)
+from feeds.render.formats import FORMAT
+from feeds.tree.report import BuildReport, Clock
+from feeds.tree.status import write_status
+
+# SQLite result codes that say the disk or the permissions failed, not the database file:
+# FULL, IOERR, READONLY, CANTOPEN, PERM. The catalogue is fine; the build cannot go on.
+_SQLITE_ENVIRONMENT = {13, 10, 8, 14, 3}
+
+log = logging.getLogger("feeds")
+
+
+def rules_signature(config: Config, *, make_key: bool = True) -> str:
+    """Everything that shapes a parsed and cleaned article: when it changes, all is re-read."""
+    return digest(
+        __version__,
+        FORMAT,
+        SCHEMA_VERSION,
+        config.source.timezone.key,
+        config.source.updated,
+        config.source.max_bytes,
+        config.clean.remove,
+        config.clean.drop_images,
+        config.clean.summary_length,
+        config.site.base_url,  # relative URLs in bodies resolve against it
+        *image_rules(
+            config, make_key=make_key
+        ),  # nothing when the proxy is off: the signature stays as it was
+    )
+
+
+def build(
+    config: Config,
+    *,
+    write: bool = True,
+    progress: Progress | None = None,
+    settled: Settled | None = None,
+) -> BuildReport:
+    """Bring the output tree up to date; with `write=False`, check everything, write nothing."""
+    builder = Builder(config, write=write)
+    try:
+        return builder.build(progress=progress, settled=settled)
+    finally:
+        builder.close()
+
+
+class Builder:
+    """Builds one configuration again and again (the watcher's), keeping the catalogue open
+    and its in-memory mirror warm between builds."""
+
+    def __init__(self, config: Config, *, write: bool = True) -> None:
+        # Archive documents only record what was published: a check, which publishes
+        # nothing, has none to plan (and no catalogue that remembers them).
+        self.config = config if write else replace(config, archives=False)
+        self.write = write
+        self.path = config.state.dir / FILE_NAME if write else None
+        self._catalogue: Catalogue | None = None
+        self._writable = False  # the tree took a probe file since the last failure
+
+    def build(
+        self,
+        *,
+        progress: Progress | None = None,
+        settled: Settled | None = None,
+        only: Collection[str] | None = None,
+    ) -> BuildReport:
+        """One build. `only`: the source paths events named (a full scan when None)."""
+        if not self.write:
+            return self._attempt(progress, settled, only)
+        config = self.config
+        if not self._writable:
+            # Fail before anything is replaced when the tree cannot be written at all. (Once
+            # is enough for a builder that keeps running, until a build fails.)
+            for directory in (config.output.dir, config.state.dir):
+                check_writable(directory)
+            for directory in (config.output.dir / "articles", config.output.dir / "feeds"):
+                if directory.is_dir():
+                    check_writable(directory)
+            self._writable = True
+        note = BuildNote(config.state.dir)
+        interrupted = note.begin()
+        try:
+            if interrupted is not None:
+                self._tidy(interrupted)
+                note.tidied()
+            report = self._attempt(progress, settled, only)
+        except BaseException:
+            note.fail()  # the note stays: the next build tidies up after this one
+            self._writable = False
+            raise
+        note.finish()
+        return report
+
+    def _attempt(
+        self, progress: Progress | None, settled: Settled | None, only: Collection[str] | None
+    ) -> BuildReport:
+        try:
+            return self._build(progress, settled, only)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if self.path is None:
+                raise
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_ENVIRONMENT:
+                raise PublishError(
+                    f"{self.path}: cannot write the catalogue ({exc}): check that "
+                    f"{self.path.parent} is writable and the disk has space; {HALF_WAY}"
+                ) from exc
+            # The catalogue is only a cache of what the files say: rebuild it from them.
+            set_aside(self.path, exc)
+            return self._build(progress, settled, None)
+        except BaseException:
+            self.close()  # uncommitted changes are gone: the mirror must go with them
+            raise
+
+    def _tidy(self, interrupted: Interrupted) -> None:
+        """Clean up after a build that was killed: its temp files and unlisted pages.
+        (Its worker processes left with it: see feeds.build.ingest.)"""
+        output, state = self.config.output.dir, self.config.state.dir
+        dirs = [output] if state.is_relative_to(output) else [output, state]
+        removed, adopted = tidy_interrupted(output, dirs, interrupted.since_ns)
+        if interrupted.failed and not (removed or adopted):
+            return  # it stopped on an error, already reported, before writing anything
+        log.warning(
+            "an earlier build did not finish (pid %s): %d temp files and unlisted pages "
+            "removed, %d files it wrote listed, to update or remove",
+            ", ".join(str(pid) for pid in interrupted.builders) or "unknown",
+            removed,
+            adopted,
+        )
+
+    def close(self) -> None:
+        """Close the catalogue (it is reopened by the next build)."""
+        if self._catalogue is not None:
+            self._catalogue.close()
+            self._catalogue = None
+
+    def _build(
+        self, progress: Progress | None, settled: Settled | None, only: Collection[str] | None
+    ) -> BuildReport:
+        config, write = self.config, self.write
+        clock = Clock()
+        if self._catalogue is None:
+            self._catalogue = Catalogue.open(self.path, rules_signature(config, make_key=write))
+        catalogue = self._catalogue
+        pages_dir = config.output.dir if write else None
+        ingested = ingest(config, catalogue, settled, progress, only, pages_dir)
+        clock.lap("scan, read, parse, clean")
+        report = publish_build(config, catalogue, ingested, write, clock)
+        if write:
+            catalogue.commit()  # only after publishing: a failed publish is retried
+        report = BuildReport(
+            **{
+                **asdict(report),
+                "articles_found": ingested.found,
+                "files_read": ingested.read,
+                "files_written": report.files_written + ingested.pages_written,
+                "deferred": ingested.deferred,
+                "warnings": ingested.skipped + report.warnings,
+                "timings": clock.timings,
+                "work": ingested.work,
+                "worker_peak_rss": ingested.worker_peak_rss,
+                "head_images_dropped": ingested.head_images_dropped,
+            }
+        )
+        if write:
+            write_status(config.state.dir, report.status())
+        return report

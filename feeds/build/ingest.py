@@ -1,0 +1,244 @@
+"""Bring the catalogue up to date with the source dir: stat every file, read only the
+new and changed ones, forget the deleted ones.
+
+A large batch of files (a cold build) is read, parsed, cleaned, serialised and its pages
+written by a pool of worker processes, one per core; the process that owns the catalogue
+only stores what they send back, as it arrives, so memory does not grow with the archive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import resource
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from feeds.catalogue.store import Catalogue
+from feeds.config import Config
+from feeds.images.signing import ImageSigner, image_signer
+from feeds.build.workers import STAGES, Batch, Before, Outcome, read_files
+from feeds.sources.files import SourceFile, scan_sources, stat_sources
+
+Progress = Callable[[int, int], None]  # called with (files read, files to read)
+Settled = Callable[[SourceFile], bool]  # False: the file may still be being written
+
+log = logging.getLogger("feeds")
+
+POOL_FROM = 200  # files to read before worker processes pay for their start-up
+# Files per task sent to a worker. Each task's hand-over costs the builder, which shares the
+# cores with the workers, CPU of its own: at 32 files a task it used a third more while the
+# workers read than at 128. A worker's last task still takes only some 40 ms at 128, while
+# the other worker may have none left.
+BATCH = 128
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What a scan found and did."""
+
+    found: int  # article files in the source dir
+    read: int  # files read this time
+    changed: frozenset[str]  # sources whose article appeared, changed or went away
+    deferred: frozenset[str]  # sources left for later: they may still be being written
+    skipped: tuple[str, ...]  # why some directory entries are not articles
+    pages: frozenset[str]  # permalink pages already written, relative to the output dir
+    pages_written: int  # how many of them had new bytes
+    work: dict[str, float]  # seconds per stage of reading, summed over every process
+    worker_peak_rss: int  # bytes, the largest worker process's peak (0: no workers)
+    head_images_dropped: int = 0  # articles read whose head image was promo (see CleanBody)
+
+
+def ingest(
+    config: Config,
+    catalogue: Catalogue,
+    settled: Settled | None = None,
+    progress: Progress | None = None,
+    only: Collection[str] | None = None,
+    pages_dir: Path | None = None,
+) -> Ingested:
+    """Scan the source dir (or just the paths in `only`) and record every change in the
+    catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
+    known = catalogue.known()
+    looked = (
+        None if only is None else stat_sources(config.source.dir, only, config.source.extensions)
+    )
+    if looked is None:
+        scan = scan_sources(config.source.dir, config.source.extensions)
+        gone = known.keys() - {file.source for file in scan.files}
+    else:
+        scan, missing = looked
+        prefixes = tuple(m + "/" for m in missing)  # a deleted directory takes its files along
+        gone = {s for s in known if s in missing or s.startswith(prefixes)}
+    to_read: list[tuple[SourceFile, Before]] = []
+    changes = catalogue.changes()
+    waiting: set[str] = set()  # changed, but perhaps still being written
+    for file in scan.files:
+        before = known.get(file.source)
+        if before is not None and (before.size, before.mtime_ns) == (file.size, file.mtime_ns):
+            continue
+        if settled is not None and not settled(file):
+            waiting.add(file.source)
+            continue
+        digest = before.digest if before is not None else None
+        to_read.append((file, Before(digest, changes.get(file.source))))
+    changed: set[str] = set()
+    pages: set[str] = set()
+    pages_written = dropped = 0
+    work = dict.fromkeys(STAGES, 0.0)
+    peaks = [0]
+    images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
+    done = 0
+    for batch in _batches(to_read, config, pages_dir, images, peaks):
+        for stage, seconds in zip(STAGES, batch.work, strict=True):
+            work[stage] += seconds
+        for outcome in batch.outcomes:
+            if _record(catalogue, outcome):
+                changed.add(outcome.source)
+            if outcome.page is not None:
+                pages.add(outcome.page)
+                pages_written += outcome.page_written
+            dropped += outcome.head_image_dropped
+            done += 1
+            if progress is not None:
+                progress(done, len(to_read))
+    for source in gone:
+        catalogue.forget(source)
+        changed.add(source)
+    found = len(scan.files) if looked is None else len(catalogue.known().keys() | waiting)
+    return Ingested(
+        found,
+        len(to_read),
+        frozenset(changed),
+        frozenset(waiting),
+        scan.skipped,
+        frozenset(pages),
+        pages_written,
+        work,
+        max(peaks),
+        dropped,
+    )
+
+
+def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
+    """Store one outcome; True when what is published from the file may have changed."""
+    if outcome.unchanged:
+        catalogue.touch(outcome.source, outcome.stat)  # same bytes: nothing to redo
+        return False
+    if outcome.change is not None:
+        catalogue.record_change(outcome.source, outcome.change)
+    if outcome.entry is not None:
+        catalogue.record_article(
+            outcome.source, outcome.stat, outcome.digest, outcome.entry, outcome.warnings
+        )
+        return True
+    assert outcome.error is not None
+    catalogue.record_error(outcome.source, outcome.stat, outcome.digest, outcome.error)
+    return False  # the last good article, if any, stays as it was
+
+
+def _batches(
+    to_read: Sequence[tuple[SourceFile, Before]],
+    config: Config,
+    pages_dir: Path | None,
+    images: ImageSigner | None,
+    peaks: list[int],
+) -> Iterator[Batch]:
+    """Read the files in batches, here or in worker processes when there are enough."""
+    batches = [to_read[i : i + BATCH] for i in range(0, len(to_read), BATCH)]
+    workers = os.cpu_count() or 1
+    if len(to_read) < POOL_FROM or workers < 2:
+        for batch in batches:
+            yield read_files(batch, config, pages_dir, images)
+        return
+    context = _pool_context()
+    finished = 0
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(config, pages_dir, images),
+        ) as pool:
+            with _frozen():
+                results = pool.map(_read_batch, batches)  # forks the workers, if it forks
+            for read, peak in results:
+                finished += 1
+                peaks.append(peak)
+                yield read
+    except (BrokenProcessPool, OSError) as exc:
+        # Workers could not start or died (memory, a signal, a __main__ they cannot
+        # import): the build is slower without them, never wrong.
+        log.warning("worker processes failed (%s); reading the rest in this process", exc)
+        for batch in batches[finished:]:
+            yield read_files(batch, config, pages_dir, images)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """How to start the workers: forked from this process when it runs no other thread (a
+    `feeds build`), else from a fork server (the watcher and the web server run threads).
+
+    A forked worker starts at once, with every module loaded; one from the fork server
+    first imports the package, a fifth of a second of a 10,000-article build. But a thread
+    may hold a lock at the moment of a fork, and the child's copy would never be released.
+    With no other thread there is no such lock, and no thread can start before the pool
+    has forked its workers: the pool forks them before starting its own threads.
+    """
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["feeds.build.ingest"])
+    return context
+
+
+@contextlib.contextmanager
+def _frozen() -> Iterator[None]:
+    """Keep what exists out of the collector's reach while workers are forked: a worker only
+    reads what it inherits, and collecting would touch, hence copy, every page of it."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # this process's garbage is collected as before
+
+
+_worker: tuple[Config, Path | None, ImageSigner | None] | None = None
+
+
+def _start_worker(config: Config, pages_dir: Path | None, images: ImageSigner | None) -> None:
+    global _worker
+    _worker = (config, pages_dir, images)
+    # A worker waits for work on a pipe that its own process also holds open, so it would
+    # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
+    # pages long after the next build began. It leaves with its builder instead: at once
+    # when idle, else as soon as the page in hand is written whole (never a temp file).
+    builder = multiprocessing.parent_process()
+    if builder is not None:
+        threading.Thread(target=_exit_with, args=(builder.sentinel,), daemon=True).start()
+
+
+_builder_gone = threading.Event()
+_in_batch = threading.Lock()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    _builder_gone.set()
+    with _in_batch:
+        os._exit(1)
+
+
+def _read_batch(batch: Sequence[tuple[SourceFile, Before]]) -> tuple[Batch, int]:
+    assert _worker is not None, "the pool initializer sets the configuration"
+    config, pages_dir, images = _worker
+    with _in_batch:
+        read = read_files(batch, config, pages_dir, images, stop=_builder_gone.is_set)
+    return read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

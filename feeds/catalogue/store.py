@@ -1,0 +1,377 @@
+"""The incremental catalogue: every source file's stat, content digest and parsed article
+(or error), kept in SQLite under the state dir, so that a build re-reads only what changed.
+
+The catalogue is a cache of what the articles say, never the only copy of it: a missing,
+damaged or outdated one is set aside and rebuilt from the files. What the files cannot say,
+when a build first saw each change of content (an entry's `updated`) and the archive
+documents' record, outlives a change of rules; a lost catalogue forgets it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import NamedTuple
+
+from feeds.catalogue.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
+from feeds.catalogue.records import (
+    Change,
+    Entry,
+    Summary,
+    article_from_json,
+    paths_from_text,
+    paths_text,
+)
+from feeds.model import Article, CategoryPath, Fragments
+from feeds.text import html_text
+
+log = logging.getLogger("feeds")
+
+SCHEMA_VERSION = "7"
+FILE_NAME = "catalogue.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    source TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    error TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS articles (
+    source TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
+    published REAL NOT NULL,
+    updated REAL NOT NULL,
+    categories TEXT NOT NULL,
+    page TEXT NOT NULL,
+    author TEXT,
+    title TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    data TEXT NOT NULL,
+    content TEXT NOT NULL,
+    atom TEXT,
+    rss TEXT,
+    json TEXT
+);
+CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
+"""
+# When a build first saw each file's content change (see feeds.build.workers): not derived from the
+# files, so unlike the tables above a change of rules keeps it. Only a lost catalogue loses
+# it, and then those articles' `updated` goes back to their `date`.
+_CHANGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    source TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    seen REAL NOT NULL
+);
+"""
+
+
+class Known(NamedTuple):
+    """What the catalogue knows about one source file."""
+
+    size: int
+    mtime_ns: int
+    digest: str  # of the file's bytes
+    error: str | None  # the current version's error; a last good article may still be kept
+
+
+class Catalogue:
+    """One SQLite database; every change is written by `commit()` in one transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, fresh: bool) -> None:
+        self._db = connection
+        self.fresh = fresh  # True when it started empty: everything must be published
+        # In-memory mirrors, loaded on first use and kept in step with every change, so
+        # that a long-running builder reads the archive's metadata from SQLite only once.
+        # An empty catalogue's are empty: a cold build then keeps them as it records, and
+        # does not read back every summary it has just written.
+        self._known: dict[str, Known] | None = {} if fresh else None
+        self._summaries: dict[str, Summary] | None = {} if fresh else None
+        self._ordered: list[Summary] | None = None
+        self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
+        self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
+        self.archives = ArchiveTables(connection)
+
+    @classmethod
+    def open(cls, path: Path | None, rules: str) -> Catalogue:
+        """Open (or create) the catalogue; an unusable or outdated one is replaced."""
+        if path is None:
+            return cls._create(":memory:", rules)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            catalogue = cls._create(str(path), rules)
+        except sqlite3.DatabaseError as exc:
+            set_aside(path, exc)
+            return cls._create(str(path), rules)
+        return catalogue
+
+    @classmethod
+    def _create(cls, where: str, rules: str) -> Catalogue:
+        connection = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA)
+            stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+            wanted = {"schema": SCHEMA_VERSION, "rules": rules}
+            if {key: stored.get(key) for key in wanted} != wanted:
+                if stored:
+                    log.info("catalogue: cleaning rules or format changed; re-reading every file")
+                # What is stored was derived differently, perhaps in other tables: start over.
+                # One transaction: a crash half-way must not leave new meta on old tables.
+                connection.executescript(
+                    "BEGIN; DROP TABLE meta; DROP TABLE sources; DROP TABLE articles;"
+                    f" DROP TABLE feeds; {_SCHEMA} "
+                    f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('rules', '{rules}');"
+                    " COMMIT;"
+                )
+                fresh = True
+            else:
+                fresh = connection.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+            if fresh and where != ":memory:":
+                # A cold build writes the whole archive in one transaction: with a rollback
+                # journal its pages go straight into the file, where the write-ahead log
+                # would take them twice (the log, then the checkpoint at commit). The log
+                # is back for every later, small commit (see commit()).
+                connection.execute("PRAGMA journal_mode=DELETE")
+            connection.execute("BEGIN")
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise
+        return cls(connection, fresh)
+
+    def known(self) -> dict[str, Known]:
+        """Every recorded source file by relative path (a copy)."""
+        if self._known is None:
+            rows = self._db.execute("SELECT source, size, mtime_ns, digest, error FROM sources")
+            self._known = {source: Known(*rest) for source, *rest in rows}
+        return dict(self._known)
+
+    def record_article(
+        self,
+        source: str,
+        stat: tuple[int, int],
+        digest: str,
+        entry: Entry,
+        warnings: Iterable[str],
+    ) -> None:
+        """A file that parsed: its stat, digest, article and serialised entry replace the old."""
+        self._record_source(source, stat, digest, None, warnings)
+        summary, fragments = entry.summary, entry.template
+        templates = (
+            (None, None, None)
+            if fragments is None
+            else (fragments.atom, fragments.rss, fragments.json)
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *summary[:4],
+                paths_text(summary.categories),
+                summary.page,
+                summary.author,
+                summary.title,
+                summary.digest,
+                entry.data,
+                entry.content,
+                *templates,
+            ),
+        )
+        if self._summaries is not None:
+            # One copy of each set of category paths, as _load_summaries makes: a summary
+            # sent by a worker process comes with copies of its own, and at 100,000
+            # articles they would take a third of the builder's memory.
+            paths = self._paths.setdefault(summary.categories, summary.categories)
+            self._summaries[source] = summary._replace(categories=paths)
+            self._ordered = None
+
+    def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
+        """A file that failed: its last good article, if any, stays published."""
+        self._record_source(source, stat, digest, error, ())
+
+    def touch(self, source: str, stat: tuple[int, int]) -> None:
+        """Same bytes, new stat (the file was touched or copied): nothing else changes."""
+        self._db.execute(
+            "UPDATE sources SET size = ?, mtime_ns = ? WHERE source = ?", (*stat, source)
+        )
+        if self._known is not None and source in self._known:
+            self._known[source] = self._known[source]._replace(size=stat[0], mtime_ns=stat[1])
+
+    def changes(self) -> dict[str, Change]:
+        """The last change of content seen in each file, by source, for files that had one."""
+        rows = self._db.execute("SELECT source, digest, seen FROM changes")
+        return {source: Change(digest, seen) for source, digest, seen in rows}
+
+    def record_change(self, source: str, change: Change) -> None:
+        """Remember when a file's current content was first seen (kept across rule changes)."""
+        self._db.execute("INSERT OR REPLACE INTO changes VALUES (?, ?, ?)", (source, *change))
+
+    def forget(self, source: str) -> None:
+        """The file is gone: so is its article."""
+        self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
+        self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
+        self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
+        if self._known is not None:
+            self._known.pop(source, None)
+        if self._summaries is not None and self._summaries.pop(source, None) is not None:
+            self._ordered = None
+
+    def _record_source(
+        self,
+        source: str,
+        stat: tuple[int, int],
+        digest: str,
+        error: str | None,
+        warnings: Iterable[str],
+    ) -> None:
+        listed = list(warnings)
+        self._db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                source,
+                *stat,
+                digest,
+                error,
+                json.dumps(listed, ensure_ascii=False) if listed else "[]",
+            ),
+        )
+        if self._known is not None:
+            self._known[source] = Known(*stat, digest, error)
+
+    def summaries(self) -> list[Summary]:
+        """Every kept article, without its body, newest first (the order feeds list them in)."""
+        if self._summaries is None:
+            self._summaries = {s.source: s for s in self._load_summaries()}
+        if self._ordered is None:
+            self._ordered = sorted(
+                self._summaries.values(), key=lambda s: (-s.published, s.id, s.source)
+            )
+        return self._ordered
+
+    def _load_summaries(self) -> Iterator[Summary]:
+        rows = self._db.execute(
+            "SELECT source, id, published, updated, categories, digest, page, author, title"
+            " FROM articles"
+        )
+        parsed: dict[str, tuple[CategoryPath, ...]] = {}  # most articles share their paths
+        for source, id_, published, updated, categories, digest, page, author, title in rows:
+            paths = parsed.get(categories)
+            if paths is None:
+                paths = parsed[categories] = paths_from_text(categories)
+            yield Summary(source, id_, published, updated, paths, digest, page, author, title)
+
+    def articles(self, sources: Iterable[str]) -> Iterator[Article]:
+        """The full articles of these sources (in no particular order)."""
+        wanted = list(sources)
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT data, content FROM articles WHERE source IN ({marks})"
+            for data, content in self._db.execute(query, chunk):
+                yield article_from_json(data, content)
+
+    def entry_templates(
+        self, sources: Iterable[str], make: Callable[[Article], Fragments]
+    ) -> dict[str, tuple[Fragments, str]]:
+        """The serialised entries of these sources with a hole for the body, and the body, by
+        source. An entry not serialised yet is made by `make` from its article, and kept."""
+        found: dict[str, tuple[Fragments, str]] = {}
+        wanted = list(sources)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT source, content, atom, rss, json, updated, data FROM articles"
+                f" WHERE source IN ({marks})"
+            )
+            made: list[tuple[str, str, str, str]] = []
+            for source, content, atom, rss, json_item, updated, data in self._db.execute(
+                query, chunk
+            ):
+                if atom is None:
+                    template = make(article_from_json(data, content))
+                    made.append((template.atom, template.rss, template.json, source))
+                else:
+                    template = Fragments(atom, rss, json_item, updated)
+                found[source] = (template, content)
+            self._db.executemany(
+                "UPDATE articles SET atom = ?, rss = ?, json = ? WHERE source = ?", made
+            )
+        return found
+
+    def body_text(self, source: str) -> str:
+        """An article's body as text, for keyword filters (kept until the article changes)."""
+        summary = self._summaries.get(source) if self._summaries is not None else None
+        key = (source, summary.digest if summary is not None else "")
+        text = self._texts.get(key)
+        if text is None:
+            row = self._db.execute(
+                "SELECT content FROM articles WHERE source = ?", (source,)
+            ).fetchone()
+            if len(self._texts) >= 4096:  # bounded: a build of the whole archive would not fit
+                self._texts.clear()
+            text = self._texts[key] = html_text(row[0]) if row is not None else ""
+        return text
+
+    def problems(self) -> tuple[list[str], list[str]]:
+        """The current errors and warnings of every source, in source order."""
+        errors: list[str] = []
+        warnings: list[str] = []
+        rows = self._db.execute(
+            "SELECT error, warnings FROM sources"
+            " WHERE error IS NOT NULL OR warnings != '[]' ORDER BY source"
+        )
+        for error, listed in rows:
+            if error:
+                errors.append(error)
+            warnings.extend(json.loads(listed))
+        return errors, warnings
+
+    def feed_signatures(self) -> dict[str, str]:
+        """Slug -> signature of what each feed was last published from."""
+        return dict(self._db.execute("SELECT slug, signature FROM feeds").fetchall())
+
+    def set_feed_signatures(self, signatures: Mapping[str, str]) -> None:
+        """Replace the recorded feed signatures."""
+        self._db.execute("DELETE FROM feeds")
+        self._db.executemany("INSERT INTO feeds VALUES (?, ?)", signatures.items())
+
+    def get(self, key: str) -> str | None:
+        """A stored value (e.g. the signature of the pages' settings)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str) -> None:
+        """Store a value until the next change of rules."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def commit(self) -> None:
+        """Make this build's changes durable, all at once."""
+        self._db.execute("COMMIT")
+        if self.fresh:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("BEGIN")
+        self.fresh = False
+
+    def close(self) -> None:
+        """Drop uncommitted changes and close."""
+        with closing(self._db):
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+
+def set_aside(path: Path, exc: Exception) -> None:
+    """Move a damaged catalogue out of the way (kept beside it, for a post-mortem)."""
+    log.warning("catalogue %s is unusable (%s); rebuilding it from the articles", path, exc)
+    for suffix in ("", "-wal", "-shm"):
+        damaged = path.with_name(path.name + suffix)
+        if damaged.exists():
+            damaged.replace(damaged.with_name(damaged.name + ".damaged"))

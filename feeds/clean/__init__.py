@@ -1,0 +1,3 @@
+"""The cleaning stage: a scraped body -> safe, cruft-free HTML and a plain-text summary.
+Pure functions over lxml trees; no I/O.
+"""

@@ -1,0 +1,207 @@
+"""The published tree as the web app sees it: only what the publisher listed in its
+manifest, read into memory once per version of each file, with headers prepared.
+
+Serving only manifest paths means no request path, however encoded, can reach a file
+the publisher did not write: `../`, `%2e%2e`, `%00`, hidden files and the state dir are
+simply not in the list. Every file is read whole from one open file descriptor, and the
+publisher replaces files with os.replace, so a response is always one complete version.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.http import http_date
+
+from feeds.tree.writer import COMPRESSIBLE, MANIFEST, gzip_bytes
+
+CONTENT_TYPES = {
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".json": "application/feed+json; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".xml": "text/x-opml; charset=utf-8",  # opml.xml is the only .xml the publisher writes
+    ".txt": "text/plain; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",  # feed.xsl, which browsers fetch to show a feed as a page
+}
+# Article pages carry third-party HTML: even sanitised, it gets no script, no plugins,
+# no forms, and images load without a Referer (Sina refuses hotlinks that send one).
+HTML_POLICY = (
+    "default-src 'none'; img-src http: https:; media-src http: https:; "
+    "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+# The files the publisher writes at the top of the tree (index.html, opml.xml, robots.txt,
+# feed.xsl) end so; the rest are under feeds/ and articles/.
+SITE_SUFFIXES = (".html", ".xml", ".txt", ".xsl")
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Representation:
+    """One encoding of a resource: its bytes, entity tag and response headers."""
+
+    body: bytes
+    etag: str  # without quotes
+    headers: Headers  # everything but the status line, for a 200
+    # The headers for a browser (Accept: text/html), for Atom and RSS: Chromium shows the
+    # feed types as plain text and runs the feed's stylesheet only on an XML type. The
+    # bytes are the same, so is the entity tag; Vary: Accept keeps caches apart.
+    for_browsers: Headers | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A published file, ready to serve."""
+
+    identity: Representation
+    gzip: Representation | None  # None for files that are not worth compressing
+    last_modified: int  # whole epoch seconds, as sent in Last-Modified
+    stamp: tuple[int, int, int]  # (inode, mtime_ns, size) of the version read
+
+    @property
+    def size(self) -> int:
+        return len(self.identity.body) + (len(self.gzip.body) if self.gzip else 0)
+
+
+class PublishedTree:
+    """Looks up request paths in the publisher's manifest and caches what it reads."""
+
+    def __init__(self, root: Path, max_age: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.root = root
+        self.max_age = max_age
+        self.cache_bytes = cache_bytes
+        self._lock = threading.Lock()
+        self._manifest_stamp: tuple[int, int, int] | None = None
+        self._paths: frozenset[str] = frozenset()
+        self._cache: dict[str, Resource] = {}
+        self._cached_bytes = 0
+
+    def lookup(self, path: str) -> Resource | None:
+        """The resource published at a request path (without its leading "/"), or None."""
+        if path == "":
+            path = "index.html"
+        if path not in self._published_paths():
+            return None
+        target = os.path.join(self.root, path)
+        try:
+            stat = os.stat(target)
+        except OSError:
+            return None
+        cached = self._cache.get(path)
+        if cached is not None and cached.stamp == (stat.st_ino, stat.st_mtime_ns, stat.st_size):
+            return cached
+        resource = self._load(path, target)
+        if resource is not None:
+            self._remember(path, resource)
+        return resource
+
+    def pending(self, path: str) -> bool:
+        """Whether a path that is not served now soon will be: nothing is published yet and
+        the path has the shape of a published file, or the path is listed (the publisher
+        lists a file before it writes it) but no file is there yet."""
+        if path == "":
+            path = "index.html"
+        if not (self.root / MANIFEST).exists():
+            return path.startswith(("feeds/", "articles/")) or (
+                "/" not in path and path.endswith(SITE_SUFFIXES)
+            )
+        return path in self._published_paths() and not os.path.lexists(self.root / path)
+
+    def _published_paths(self) -> frozenset[str]:
+        manifest = self.root / MANIFEST
+        try:
+            stat = manifest.stat()
+        except OSError:
+            return frozenset()  # nothing published yet
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if stamp != self._manifest_stamp:
+            try:
+                listed = json.loads(manifest.read_text("utf-8"))
+            except (OSError, ValueError):
+                return self._paths  # mid-replacement or damaged: keep the last good list
+            with self._lock:
+                self._paths = frozenset(p for p in listed if isinstance(p, str))
+                self._manifest_stamp = stamp
+        return self._paths
+
+    def _load(self, path: str, target: str) -> Resource | None:
+        real_root = os.path.realpath(self.root)
+        if os.path.commonpath([real_root, os.path.realpath(target)]) != real_root:
+            return None  # a symlink planted in the output dir: never followed out
+        try:
+            with open(target, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                body = handle.read()
+        except OSError:
+            return None
+        last_modified = int(stat.st_mtime)
+        suffix = os.path.splitext(path)[1]
+        compressible = path.endswith(COMPRESSIBLE)  # a page without a twin is gzipped here
+        identity = self._representation(body, suffix, last_modified, None, compressible)
+        twin = None
+        if compressible:
+            twin = self._representation(
+                self._gzip_twin(target, body), suffix, last_modified, "gzip", compressible
+            )
+        return Resource(identity, twin, last_modified, (stat.st_ino, stat.st_mtime_ns, len(body)))
+
+    @staticmethod
+    def _gzip_twin(target: str, body: bytes) -> bytes:
+        # The twin is replaced just before its document; if it belongs to another version,
+        # compress this one here rather than serve a mixed pair.
+        try:
+            with open(target + ".gz", "rb") as handle:
+                twin = handle.read()
+            if gzip.decompress(twin) == body:
+                return twin
+        except (OSError, EOFError, gzip.BadGzipFile):
+            pass
+        return gzip_bytes(body)
+
+    def _representation(
+        self, body: bytes, suffix: str, last_modified: int, encoding: str | None, vary: bool
+    ) -> Representation:
+        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        content_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
+        headers = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("ETag", f'"{etag}"'),
+            ("Last-Modified", http_date(last_modified)),
+            ("Cache-Control", f"public, max-age={self.max_age}"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        if encoding is not None:
+            headers.append(("Content-Encoding", encoding))
+        feed = suffix in (".atom", ".rss")
+        if vary:
+            headers.append(("Vary", "Accept, Accept-Encoding" if feed else "Accept-Encoding"))
+        if suffix == ".html":
+            headers.append(("Content-Security-Policy", HTML_POLICY))
+            headers.append(("Referrer-Policy", "no-referrer"))
+        for_browsers = None
+        if feed:
+            for_browsers = (("Content-Type", "application/xml; charset=utf-8"), *headers[1:])
+        return Representation(body, etag, tuple(headers), for_browsers)
+
+    def _remember(self, path: str, resource: Resource) -> None:
+        if resource.size > self.cache_bytes // 4:
+            return  # one huge file must not flush everything else
+        with self._lock:
+            old = self._cache.pop(path, None)
+            if old is not None:
+                self._cached_bytes -= old.size
+            # Oldest first out: dicts keep insertion order.
+            while self._cache and self._cached_bytes + resource.size > self.cache_bytes:
+                evicted = self._cache.pop(next(iter(self._cache)))
+                self._cached_bytes -= evicted.size
+            self._cache[path] = resource
+            self._cached_bytes += resource.size

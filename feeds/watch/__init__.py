@@ -1,0 +1,1 @@
+"""Long-running rebuilds: the watcher (rescans plus file events) and WebSub pings to a hub."""
