@@ -101,11 +101,11 @@ def serve_command(config_path: Path, host: str, port: int, threads: int, log_for
     """Build, then serve the feeds over HTTP and rebuild on the schedule."""
     config = _load(config_path)
     from feeds.logs import configure_logging
-    from feeds.serve import serve  # imported only when serving
+    from feeds.serve import run_server  # imported only when serving
 
     configure_logging(log_format)
     try:
-        serve(config, host, port, threads)
+        run_server(config, host, port, threads)
     except OSError as exc:  # e.g. the port is taken
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         click.secho(f"error: cannot listen on {host}:{port}: {reason}", fg="red", err=True)
@@ -122,11 +122,11 @@ def watch_command(config_path: Path, log_format: str) -> None:
     """Build, then rebuild whenever articles change; no web server (for static hosting)."""
     config = _load(config_path)
     from feeds.logs import configure_logging
-    from feeds.serve import watch
+    from feeds.serve import run_watcher
 
     configure_logging(log_format)
     try:
-        watch(config)
+        run_watcher(config)
     except FeedsError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)

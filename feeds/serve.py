@@ -64,7 +64,7 @@ def claim_builder(config: Config, lock: BuilderLock) -> Builder:
         return Builder(None, activity, str(exc))
 
 
-def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
+def run_server(config: Config, host: str, port: int, threads: int = 8) -> None:
     """Serve at once, building and watching in the background (unless another process
     does); stop on SIGINT or SIGTERM. OSError, before anything else, when the address is
     taken."""
@@ -100,7 +100,7 @@ def serve(config: Config, host: str, port: int, threads: int = 8) -> None:
         lock.release()
 
 
-def watch(config: Config) -> None:
+def run_watcher(config: Config) -> None:
     """Build and watch until SIGINT or SIGTERM; BuilderBusy if another process builds."""
     lock = BuilderLock(config.output.dir)
     if not lock.acquire():

@@ -28,7 +28,7 @@ from functools import partial
 from feeds.catalogue.archive_tables import ArchiveState
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config, FeedSpec
-from feeds.catalogue.records import Summary
+from feeds.catalogue.records import Listing
 from feeds.tree.writer import Document
 from feeds.render.formats import EPOCH, entry_template, filled, render_archive
 from feeds.build.selection import belongs, select_feeds
@@ -111,17 +111,17 @@ def restore(
 
 def plan_archives(
     catalogue: Catalogue,
-    selections: Sequence[Selection[Summary]],
+    selections: Sequence[Selection[Listing]],
     shown: Mapping[str, Sequence[str]],
     states: Mapping[str, ArchiveState],
-    summaries: Sequence[Summary],
-    by_id: Mapping[str, Summary],
+    listings: Sequence[Listing],
+    by_id: Mapping[str, Listing],
     changed: frozenset[str],
-    text_of: Callable[[Summary], str],
+    text_of: Callable[[Listing], str],
     restore_from: Restore,
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;
-    `states`: the archives as stored; `summaries`: every article, newest first, and `by_id`
+    `states`: the archives as stored; `listings`: every article, newest first, and `by_id`
     the same by article id; `changed`: the sources read or gone this build; `restore_from`:
     a feed's archive as published, for a feed the catalogue has none of.
     Reads the catalogue, writes nothing: see record_archives."""
@@ -131,9 +131,9 @@ def plan_archives(
     # A feed without an archive yet: everything it holds beyond its document is archived.
     complete = {
         selection.spec.slug: selection.entries
-        for selection in (select_feeds(unlimited, summaries, text_of) if unlimited else [])
+        for selection in (select_feeds(unlimited, listings, text_of) if unlimited else [])
     }
-    touched = [s for s in summaries if s.source in changed] if changed else []
+    touched = [s for s in listings if s.source in changed] if changed else []
     plans: dict[str, ArchivePlan] = {}
     for selection in selections:
         spec = selection.spec
@@ -205,10 +205,10 @@ def archives_due(
 def archive_documents(
     config: Config,
     catalogue: Catalogue,
-    selections: Mapping[str, Selection[Summary]],
+    selections: Mapping[str, Selection[Listing]],
     plans: Mapping[str, ArchivePlan],
     due: Mapping[str, list[int]],
-    by_id: Mapping[str, Summary],
+    by_id: Mapping[str, Listing],
 ) -> Iterator[tuple[str, Document]]:
     """The due archive documents, rendered one at a time. `by_id`: every article by id."""
     make_entry = partial(entry_template, config.site)

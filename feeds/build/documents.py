@@ -21,7 +21,7 @@ from feeds.build.archives import (
 )
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config, FeedSpec
-from feeds.catalogue.records import Summary
+from feeds.catalogue.records import Listing
 from feeds.tree.writer import Document
 from feeds.model import Fragments, Selection
 from feeds.render.formats import entry_template, filled, render_documents
@@ -35,11 +35,11 @@ _LONGEST_ARCHIVE = 10**12  # a document number with more digits than any feed wi
 def feed_documents(
     config: Config,
     catalogue: Catalogue,
-    selections: Mapping[str, Selection[Summary]],
-    to_render: dict[str, Selection[Summary]],
+    selections: Mapping[str, Selection[Listing]],
+    to_render: dict[str, Selection[Listing]],
     states: Mapping[str, ArchiveState],
-    summaries: Sequence[Summary],
-    by_id: Mapping[str, Summary],
+    listings: Sequence[Listing],
+    by_id: Mapping[str, Listing],
     changed: frozenset[str],
     newest: datetime,
 ) -> tuple[dict[str, Document], dict[str, ArchivePlan], dict[str, int]]:
@@ -73,11 +73,11 @@ def feed_documents(
             tuple(selections.values()),
             shown,
             states,
-            summaries,
+            listings,
             by_id,
             changed,
             lambda s: catalogue.body_text(s.source),
-            _published_archive(config, summaries),
+            _published_archive(config, listings),
         )
         # The archive documents are rendered from what is stored.
         record_archives(catalogue, plans, states.keys())
@@ -111,7 +111,7 @@ def feed_documents(
     return documents, plans, held
 
 
-def _published_archive(config: Config, summaries: Sequence[Summary]) -> Restore:
+def _published_archive(config: Config, listings: Sequence[Listing]) -> Restore:
     """Reads back a feed's archive documents from the output dir (see archives.restore)."""
     article_ids: dict[str, str] = {}
 
@@ -125,7 +125,7 @@ def _published_archive(config: Config, summaries: Sequence[Summary]) -> Restore:
         if not documents:
             return None
         if not article_ids:  # made once, and only when there is something to restore
-            article_ids.update((entry_id(s.id), s.id) for s in summaries)
+            article_ids.update((entry_id(s.id), s.id) for s in listings)
         log.warning(
             "archive of feed %r: read back from its %d documents", spec.slug, len(documents)
         )

@@ -135,9 +135,9 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
         return False
     if outcome.change is not None:
         catalogue.record_change(outcome.source, outcome.change)
-    if outcome.entry is not None:
+    if outcome.record is not None:
         catalogue.record_article(
-            outcome.source, outcome.stat, outcome.digest, outcome.entry, outcome.warnings
+            outcome.source, outcome.stat, outcome.digest, outcome.record, outcome.warnings
         )
         return True
     assert outcome.error is not None

@@ -21,7 +21,7 @@ from feeds.build.archives import (
 )
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
-from feeds.catalogue.records import Summary
+from feeds.catalogue.records import Listing
 from feeds.build.documents import feed_documents
 from feeds.build.ingest import Ingested
 from feeds.render.pages import (
@@ -82,16 +82,16 @@ def publish_build(
         unmatched = tuple(json.loads(catalogue.get("unmatched") or "[]"))
         return _report(len(previous), 0, errors, warnings, failed, unmatched)
 
-    summaries, duplicates = _winners(catalogue.summaries())
+    listings, duplicates = _winners(catalogue.listings())
     errors += [error for _, error in duplicates]
-    unmatched = tuple(unmatched_categories(config, summaries))
-    newest = _site_time(catalogue, summaries)
+    unmatched = tuple(unmatched_categories(config, listings))
+    newest = _site_time(catalogue, listings)
     selections = select_feeds(
-        feed_specs(config, summaries), summaries, lambda s: catalogue.body_text(s.source)
+        feed_specs(config, listings), listings, lambda s: catalogue.body_text(s.source)
     )
     states = catalogue.archives.states() if config.archives else {}
     signatures: dict[str, str] = {}
-    to_render: dict[str, Selection[Summary]] = {}
+    to_render: dict[str, Selection[Listing]] = {}
     for selection in selections:
         slug = selection.spec.slug
         entries = [(s.id, s.digest) for s in selection.entries]
@@ -103,9 +103,9 @@ def publish_build(
             to_render[slug] = selection
 
     selections_by_slug = {s.spec.slug: s for s in selections}
-    by_id = {s.id: s for s in summaries} if config.archives else {}
+    by_id = {s.id: s for s in listings} if config.archives else {}
     documents, plans, held = feed_documents(
-        config, catalogue, selections_by_slug, to_render, states, summaries, by_id, changed, newest
+        config, catalogue, selections_by_slug, to_render, states, listings, by_id, changed, newest
     )
     for slug, plan in plans.items():
         signatures[slug] = _signed(signatures[slug], plan.newest)
@@ -139,15 +139,15 @@ def publish_build(
     rewrite_pages = full or catalogue.get("pages") != pages_sig
     # Pages of articles read just now were written by the readers; but where two files
     # claim one id, both wrote its page, and the winner's must be the one that stays.
-    contested = {summary.id for summary, _ in duplicates}
+    contested = {listing.id for listing, _ in duplicates}
     page_summaries = [
         s
-        for s in summaries
+        for s in listings
         if (rewrite_pages or s.source in changed)
         and (s.page not in ingested.pages or s.id in contested)
     ]
     pages = _pages(config, catalogue, [s.source for s in page_summaries])
-    current = {s.page for s in summaries} | set(SITE_FILES)
+    current = {s.page for s in listings} | set(SITE_FILES)
     current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
     archived = {plan.slug: plan.documents() for plan in plans.values()}
     current |= {path for paths in archived.values() for path in paths}
@@ -192,14 +192,14 @@ def publish_build(
     )
 
 
-def _site_time(catalogue: Catalogue, summaries: Sequence[Summary]) -> datetime:
+def _site_time(catalogue: Catalogue, listings: Sequence[Listing]) -> datetime:
     """The time of the site: its newest entry's, which also dates a feed with no entry yet.
     With no article at all, the time the site was first published so, kept in the
     catalogue: the feeds' bytes (and Last-Modified) must not change from build to build."""
-    if summaries:
+    if listings:
         if catalogue.get(EMPTY_SINCE):
             catalogue.put(EMPTY_SINCE, "")  # the next empty site gets a time of its own
-        return datetime.fromtimestamp(max(s.updated for s in summaries), UTC)
+        return datetime.fromtimestamp(max(s.updated for s in listings), UTC)
     kept = catalogue.get(EMPTY_SINCE)
     if kept is None or not kept.isdigit():
         kept = str(int(time.time()))
@@ -212,27 +212,27 @@ def _signed(signature: str, archive: int) -> str:
     return digest(signature, archive) if archive else signature
 
 
-def _winners(summaries: list[Summary]) -> tuple[list[Summary], list[tuple[Summary, str]]]:
+def _winners(listings: list[Listing]) -> tuple[list[Listing], list[tuple[Listing, str]]]:
     """One article per id: the first file by path keeps it; the others are errors."""
     owner: dict[str, str] = {}
-    for summary in summaries:
-        if summary.id not in owner or summary.source < owner[summary.id]:
-            owner[summary.id] = summary.source
-    winners = [s for s in summaries if owner[s.id] == s.source]  # still newest first
+    for listing in listings:
+        if listing.id not in owner or listing.source < owner[listing.id]:
+            owner[listing.id] = listing.source
+    winners = [s for s in listings if owner[s.id] == s.source]  # still newest first
     losers = [
         (
             s,
             f"{s.source}: id {s.id!r} is already used by {owner[s.id]}: "
             "give one of them a different `id` in its front matter",
         )
-        for s in sorted(summaries, key=lambda s: s.source)
+        for s in sorted(listings, key=lambda s: s.source)
         if owner[s.id] != s.source
     ]
     return winners, losers
 
 
 def _headlines(
-    config: Config, catalogue: Catalogue, latest: Mapping[str, Sequence[Summary]]
+    config: Config, catalogue: Catalogue, latest: Mapping[str, Sequence[Listing]]
 ) -> dict[str, list[Headline]]:
     """The index's lines for these entries, by feed. Each title and link is kept in the
     catalogue with its article's digest, so a new article costs one read, not one per line."""

@@ -1,7 +1,7 @@
 """Config feeds + articles -> the feeds to publish, each with its ordered entries. Pure.
 
 Works on anything that has an id, a published time and category paths: full Articles,
-or the catalogue's body-less summaries when only the choice of entries is needed. Also
+or the catalogue's body-less listings when only the choice of entries is needed. Also
 says which configured categories no article is under, and which paths in use come closest.
 """
 

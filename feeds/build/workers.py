@@ -20,7 +20,7 @@ from feeds.sources.articles import parse_article
 from feeds.clean.cleaner import clean_body
 from feeds.clean.titles import repaired_title
 from feeds.config import Config
-from feeds.catalogue.records import Change, Entry, encode
+from feeds.catalogue.records import Change, Record, encode
 from feeds.errors import ArticleError
 from feeds.images.signing import ImageSigner
 from feeds.model import Article, CleanBody, ParsedArticle
@@ -39,7 +39,7 @@ class Outcome:
     source: str
     stat: tuple[int, int]  # (size, mtime_ns) of the version read
     digest: str  # of the bytes; "" when they could not be read
-    entry: Entry | None  # the article, encoded for the catalogue
+    record: Record | None  # the article, encoded for the catalogue
     warnings: tuple[str, ...] = ()
     error: str | None = None
     unchanged: bool = False  # same bytes as the catalogue's version: nothing was parsed
@@ -76,7 +76,7 @@ class _File:
     parsed: ParsedArticle | None = None
     body: CleanBody | None = None
     article: Article | None = None
-    entry: Entry | None = None
+    record: Record | None = None
     page: Document | None = None
     outcome: Outcome | None = None
     change: Change | None = None
@@ -205,7 +205,7 @@ def _encode(one: _File, config: Config) -> None:
     # Serialised here only when archives will want every entry; else the few entries
     # that make it into a feed are serialised when first needed (see Catalogue.fragments).
     template = entry_template(config.site, one.article) if config.archives else None
-    one.entry = encode(one.file.source, one.article, template)
+    one.record = encode(one.file.source, one.article, template)
 
 
 def _render_page(one: _File, config: Config) -> None:
@@ -215,8 +215,8 @@ def _render_page(one: _File, config: Config) -> None:
 
 
 def _written(one: _File, pages_dir: Path) -> Outcome:
-    assert one.entry is not None and one.page is not None
-    relative = one.entry.summary.page
+    assert one.record is not None and one.page is not None
+    relative = one.record.listing.page
     # Not listed in the manifest until the build publishes: a new page is written in place.
     written = write_if_changed(pages_dir, relative, one.page, unlisted=True)
     return replace(_done(one), page=relative, page_written=written)
@@ -224,12 +224,12 @@ def _written(one: _File, pages_dir: Path) -> Outcome:
 
 def _done(one: _File) -> Outcome:
     """The outcome of a file read, parsed, cleaned and encoded."""
-    assert one.entry is not None and one.parsed is not None and one.body is not None
+    assert one.record is not None and one.parsed is not None and one.body is not None
     return Outcome(
         one.file.source,
         one.stat,
         one.digest,
-        one.entry,
+        one.record,
         one.parsed.warnings,
         change=one.change,
         head_image_dropped=one.body.head_image_dropped,

@@ -1,4 +1,4 @@
-"""An article encoded for the catalogue: its summary (what choosing feed entries needs),
+"""An article encoded for the catalogue: its listing (what choosing feed entries needs),
 its fields as JSON and its body. Made where the file is read, in a worker process during
 a large build, so that the process that writes SQLite only stores it.
 """
@@ -16,7 +16,7 @@ from feeds.tree.urls import article_path
 
 # NamedTuples rather than dataclasses here: a build makes one per article of the archive,
 # and they cost a third as much to create.
-class Summary(NamedTuple):
+class Listing(NamedTuple):
     """An article's identity and place, without its body: enough to choose feed entries."""
 
     source: str
@@ -30,10 +30,10 @@ class Summary(NamedTuple):
     title: str
 
 
-class Entry(NamedTuple):
+class Record(NamedTuple):
     """An article encoded for the catalogue."""
 
-    summary: Summary
+    listing: Listing
     data: str  # the Article as JSON, but for its body
     content: str  # the body, stored once
     # Its entry in every format, with a hole for the body; None to have it made when a feed
@@ -48,10 +48,10 @@ class Change(NamedTuple):
     seen: float  # epoch seconds, whole: the article's `updated` when its front matter has none
 
 
-def encode(source: str, article: Article, template: Fragments | None) -> Entry:
+def encode(source: str, article: Article, template: Fragments | None) -> Record:
     """An Article, its digest and its place, ready to store."""
     data = article_to_json(article)
-    summary = Summary(
+    listing = Listing(
         source,
         article.id,
         article.published.timestamp(),
@@ -62,7 +62,7 @@ def encode(source: str, article: Article, template: Fragments | None) -> Entry:
         article.author,
         article.title,
     )
-    return Entry(summary, data, article.content, template)
+    return Record(listing, data, article.content, template)
 
 
 def _digest(text: str) -> str:

@@ -20,8 +20,8 @@ from typing import NamedTuple
 from feeds.catalogue.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
 from feeds.catalogue.records import (
     Change,
-    Entry,
-    Summary,
+    Listing,
+    Record,
     article_from_json,
     paths_from_text,
     paths_text,
@@ -92,10 +92,10 @@ class Catalogue:
         # In-memory mirrors, loaded on first use and kept in step with every change, so
         # that a long-running builder reads the archive's metadata from SQLite only once.
         # An empty catalogue's are empty: a cold build then keeps them as it records, and
-        # does not read back every summary it has just written.
+        # does not read back every listing it has just written.
         self._known: dict[str, Known] | None = {} if fresh else None
-        self._summaries: dict[str, Summary] | None = {} if fresh else None
-        self._ordered: list[Summary] | None = None
+        self._listings: dict[str, Listing] | None = {} if fresh else None
+        self._ordered: list[Listing] | None = None
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
         self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
@@ -160,12 +160,12 @@ class Catalogue:
         source: str,
         stat: tuple[int, int],
         digest: str,
-        entry: Entry,
+        record: Record,
         warnings: Iterable[str],
     ) -> None:
         """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
-        summary, fragments = entry.summary, entry.template
+        listing, fragments = record.listing, record.template
         templates = (
             (None, None, None)
             if fragments is None
@@ -174,23 +174,23 @@ class Catalogue:
         self._db.execute(
             "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                *summary[:4],
-                paths_text(summary.categories),
-                summary.page,
-                summary.author,
-                summary.title,
-                summary.digest,
-                entry.data,
-                entry.content,
+                *listing[:4],
+                paths_text(listing.categories),
+                listing.page,
+                listing.author,
+                listing.title,
+                listing.digest,
+                record.data,
+                record.content,
                 *templates,
             ),
         )
-        if self._summaries is not None:
-            # One copy of each set of category paths, as _load_summaries makes: a summary
+        if self._listings is not None:
+            # One copy of each set of category paths, as _load_listings makes: a listing
             # sent by a worker process comes with copies of its own, and at 100,000
             # articles they would take a third of the builder's memory.
-            paths = self._paths.setdefault(summary.categories, summary.categories)
-            self._summaries[source] = summary._replace(categories=paths)
+            paths = self._paths.setdefault(listing.categories, listing.categories)
+            self._listings[source] = listing._replace(categories=paths)
             self._ordered = None
 
     def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
@@ -221,7 +221,7 @@ class Catalogue:
         self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
         if self._known is not None:
             self._known.pop(source, None)
-        if self._summaries is not None and self._summaries.pop(source, None) is not None:
+        if self._listings is not None and self._listings.pop(source, None) is not None:
             self._ordered = None
 
     def _record_source(
@@ -246,17 +246,17 @@ class Catalogue:
         if self._known is not None:
             self._known[source] = Known(*stat, digest, error)
 
-    def summaries(self) -> list[Summary]:
+    def listings(self) -> list[Listing]:
         """Every kept article, without its body, newest first (the order feeds list them in)."""
-        if self._summaries is None:
-            self._summaries = {s.source: s for s in self._load_summaries()}
+        if self._listings is None:
+            self._listings = {s.source: s for s in self._load_listings()}
         if self._ordered is None:
             self._ordered = sorted(
-                self._summaries.values(), key=lambda s: (-s.published, s.id, s.source)
+                self._listings.values(), key=lambda s: (-s.published, s.id, s.source)
             )
         return self._ordered
 
-    def _load_summaries(self) -> Iterator[Summary]:
+    def _load_listings(self) -> Iterator[Listing]:
         rows = self._db.execute(
             "SELECT source, id, published, updated, categories, digest, page, author, title"
             " FROM articles"
@@ -266,7 +266,7 @@ class Catalogue:
             paths = parsed.get(categories)
             if paths is None:
                 paths = parsed[categories] = paths_from_text(categories)
-            yield Summary(source, id_, published, updated, paths, digest, page, author, title)
+            yield Listing(source, id_, published, updated, paths, digest, page, author, title)
 
     def articles(self, sources: Iterable[str]) -> Iterator[Article]:
         """The full articles of these sources (in no particular order)."""
@@ -309,8 +309,8 @@ class Catalogue:
 
     def body_text(self, source: str) -> str:
         """An article's body as text, for keyword filters (kept until the article changes)."""
-        summary = self._summaries.get(source) if self._summaries is not None else None
-        key = (source, summary.digest if summary is not None else "")
+        listing = self._listings.get(source) if self._listings is not None else None
+        key = (source, listing.digest if listing is not None else "")
         text = self._texts.get(key)
         if text is None:
             row = self._db.execute(
