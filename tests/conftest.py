@@ -6,9 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-TESTS = REPO / "tests"
+from sites import REPO
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

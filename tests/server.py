@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import os
+import queue
+import re
 import signal
 import socket
 import subprocess
@@ -143,3 +145,72 @@ def gunicorn(cwd: Path, workers: int, env: dict[str, str] | None = None) -> Iter
     finally:
         process.send_signal(signal.SIGTERM)
         _, running_server.log = process.communicate(timeout=30)
+
+
+# The log of a `feeds serve` or `feeds watch` subprocess.
+LISTENING = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
+
+
+def log_of(process):
+    """The process's stderr, read line by line in a thread of its own."""
+    if not hasattr(process, "log"):
+        process.log = LogReader(process.stderr)
+    return process.log
+
+
+class LogReader:
+    """Lines from a stream, read as they come by a thread. (select() on a buffered stream
+    misses lines already in its buffer: two lines arriving together would stall it.)"""
+
+    def __init__(self, stream) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        try:
+            for line in stream:
+                self.lines.put(line)
+        except ValueError:  # closed under us
+            pass
+        self.lines.put(None)
+
+    def _until(self, deadline):
+        """The lines that come before `deadline`, until the stream ends."""
+        while not self.ended:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if line is None:
+                self.ended = True
+                return
+            yield line
+
+    def wait_for(self, pattern, timeout=30.0):
+        """Read until a line matches; return the match and the lines read."""
+        seen = []
+        for line in self._until(time.monotonic() + timeout):
+            seen.append(line)
+            match = pattern.search(line)
+            if match:
+                return match, seen
+        raise AssertionError(f"no line matching {pattern.pattern!r} in:\n{''.join(seen)}")
+
+    def rest(self, timeout=30.0) -> str:
+        """Every line still to come, until the stream ends."""
+        return "".join(self._until(time.monotonic() + timeout))
+
+
+def wait_for_line(process, pattern, timeout=30.0):
+    """Read the process's stderr until a line matches; return the match and the lines read."""
+    return log_of(process).wait_for(pattern, timeout)
+
+
+def wait_until_built(server, timeout=60.0):
+    """Poll /healthz until a build has finished (the server answers from the start)."""
+    deadline = time.monotonic() + timeout
+    while (reply := server.request("/healthz")).status != 200:
+        assert reply.status == 503, reply
+        assert time.monotonic() < deadline, f"no build finished: {reply.body!r}"
+        time.sleep(0.05)

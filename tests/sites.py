@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from feeds.build.builder import build
 from feeds.config import Config, load_config
 from feeds.tree.report import BuildReport
@@ -117,3 +119,27 @@ def run_feeds(
         text=True,
         timeout=timeout,
     )
+
+
+DROP_DAC_OVERRIDE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        sys.exit(f"cannot drop capability {capability}: {os.strerror(ctypes.get_errno())}")
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+# A full disk: no file may grow past 0 bytes, and SIGXFSZ is ignored, so writes fail with
+# EFBIG as they would with ENOSPC.
+
+
+def as_owner_only():
+    """The command prefix that runs a process held to file modes, or skip."""
+    if os.geteuid() != 0:
+        return []
+    prefix = [sys.executable, "-c", DROP_DAC_OVERRIDE]
+    probe = subprocess.run([*prefix, "-c", "pass"], capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot give up root's file access here: {probe.stderr.strip()}")
+    return prefix

@@ -9,7 +9,7 @@ from feedcheck import assert_parses_cleanly, assert_valid_atom
 from lxml import etree, html
 from scan import active_content
 from sites import FIXED_MTIME, article_text, make_site
-from test_xss import article, vectors
+from xss_vectors import article, vectors
 
 from feeds.build.plan import HEADLINES
 from feeds.catalogue.store import Catalogue

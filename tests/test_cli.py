@@ -134,7 +134,7 @@ def test_an_output_dir_that_is_a_file_is_named_as_such(site):
 
 
 def test_check_reports_an_unwritable_output_dir(site):
-    from test_faults import as_owner_only
+    from sites import as_owner_only
 
     python = as_owner_only() or [sys.executable]
     site.public.mkdir()

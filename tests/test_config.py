@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from sites import REPO
 
 from feeds.config import (
     FEED_SETTINGS,
@@ -28,7 +29,6 @@ from feeds.config import (
 )
 from feeds.errors import ConfigError, FeedsError
 
-REPO = Path(__file__).resolve().parents[1]
 WHERE = Path("config/feeds.yaml")
 
 

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from sites import EXAMPLES, REPO
 
 from feeds.bench.corpus import generate, iter_articles, main
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples" / "articles"
 REGENERATE = (
     "rm examples/articles/*.txt && python -m feeds.bench.corpus examples/articles --count 40"
 )

@@ -11,12 +11,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from server import Server, free_port
-from sites import make_site, run_feeds
+from sites import REPO, make_site, run_feeds
 
 from feeds.config import load_config
 

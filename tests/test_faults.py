@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from sites import article_text, make_site
+from sites import article_text, as_owner_only, make_site
 
 from feeds.bench.corpus import generate
 from feeds.tree.writer import MANIFEST, Document, publish, publish_changes, read_manifest
@@ -215,34 +215,12 @@ def test_sigkill_at_random_points_never_breaks_the_published_tree(tmp_path):
 # Root is refused nothing by file modes; without these two capabilities it is held to them,
 # like the unprivileged user a deployment runs as (uid 0 still owns the interpreter, which
 # may live where no other user can read it).
-DROP_DAC_OVERRIDE = """
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-    if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-        sys.exit(f"cannot drop capability {capability}: {os.strerror(ctypes.get_errno())}")
-os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
-"""
-
-# A full disk: no file may grow past 0 bytes, and SIGXFSZ is ignored, so writes fail with
-# EFBIG as they would with ENOSPC.
 FULL_DISK = """
 import os, resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))
 os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
-
-
-def as_owner_only():
-    """The command prefix that runs a process held to file modes, or skip."""
-    if os.geteuid() != 0:
-        return []
-    prefix = [sys.executable, "-c", DROP_DAC_OVERRIDE]
-    probe = subprocess.run([*prefix, "-c", "pass"], capture_output=True, text=True, timeout=60)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot give up root's file access here: {probe.stderr.strip()}")
-    return prefix
 
 
 def full_disk(limit=0):

@@ -11,9 +11,8 @@ from datetime import datetime
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from server import Server
+from server import LISTENING, Server, log_of, wait_for_line, wait_until_built
 from sites import make_site, run_feeds
-from test_serve import log_of, wait_for_line, wait_until_built
 
 from feeds.logs import JsonFormatter
 
@@ -26,7 +25,6 @@ source: {dir: articles}
 output: {dir: public}
 schedule: {interval: 3600}
 """
-LISTENING = re.compile(r"serving .* on http://127\.0\.0\.1:(\d+)/")
 WATCHING = re.compile(r'"message": "watching ')
 BUILT = re.compile(r'"message": "build: ')
 BUILD_FIELDS = ("articles", "failed", "read", "feeds", "changed", "written", "removed", "seconds")
