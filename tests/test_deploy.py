@@ -221,8 +221,8 @@ def test_the_image_installs_from_the_lock_and_the_refresh_command_is_documented(
     # pip-compile writes the command that made the lock into its header.
     header = LOCK.read_text("utf-8").splitlines()[:8]
     made_by = next(line for line in header if line.startswith("#    pip-compile"))
-    readme = (REPO / "README.md").read_text("utf-8")
-    documented = readme[readme.index("pip-compile ") :].split("pyproject.toml")[0]
+    deployment = (REPO / "docs" / "deployment.md").read_text("utf-8")
+    documented = deployment[deployment.index("pip-compile ") :].split("pyproject.toml")[0]
     for flag in REFRESH_FLAGS:
         assert flag in made_by, f"{LOCK.name} was made without {flag}: refresh it"
-        assert flag in documented, f"README.md's refresh command lacks {flag}"
+        assert flag in documented, f"docs/deployment.md's refresh command lacks {flag}"

@@ -8,7 +8,7 @@ never let any through.
 
 lxml.html rather than BeautifulSoup: BeautifulSoup runs on the same libxml2 parser
 here, but building its own tree of Python objects made it two thirds of a cold
-build's time (see README, "Where the time goes").
+build's time (see docs/performance.md, "Libraries replaced, and why").
 """
 
 from __future__ import annotations

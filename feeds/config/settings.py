@@ -171,7 +171,7 @@ SETTINGS: tuple[Setting, ...] = (
         "`true`: images on `images.hosts` (in bodies, and the head image) are linked through "
         "the web app's image proxy, `images/<signature>/<url>` under `site.base_url`, which "
         "fetches them without a Referer. Needs `feeds serve` or the WSGI app (see "
-        "[Image proxy](#image-proxy)).",
+        "[Image proxy](image-proxy.md)).",
         v.flag,
     ),
     Setting(
@@ -280,7 +280,7 @@ def _yaml_inline(value: object) -> str:
 
 
 def settings_markdown() -> str:
-    """The README's table of every setting (key, default, meaning), generated from the tables."""
+    """docs/configuration.md's table of every setting (key, default, meaning), from the tables."""
     rows = [(s.name, _yaml_inline(s.default), s.help) for s in SETTINGS]
     rows.append(("feeds", "[]", FEEDS_HELP))
     rows += [(s.name, _yaml_inline(s.default), s.help) for s in FEED_SETTINGS]
