@@ -106,7 +106,7 @@ def test_dates_are_distinct_and_in_the_first_half_of_2022() -> None:
 def test_shipped_examples_match_the_generator(tmp_path: Path) -> None:
     generate(tmp_path, 40)
     assert read_tree(EXAMPLES) == read_tree(tmp_path), (
-        f"examples/articles drifted from feeds/corpus.py; regenerate with `{REGENERATE}`"
+        f"examples/articles drifted from feeds/bench/corpus.py; regenerate with `{REGENERATE}`"
         " from the repository root and review the diff"
     )
 
