@@ -20,7 +20,8 @@ def run_module(*args):
 def test_cold_build_benchmark_prints_every_figure():
     result = run_module("feeds.bench", "--sizes", "60")
     assert result.returncode == 0, result.stderr
-    for figure in ("floor", "cold build", "articles/s", "peak RSS", "front matter", "clean"):
+    figures = ("floor", "cold build", "articles/s", "peak RSS", "front matter", "clean")
+    for figure in (*figures, "real lengths", "cost per article", "cost per KiB of body"):
         assert figure in result.stdout
 
 
