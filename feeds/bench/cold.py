@@ -7,15 +7,17 @@ article and per KiB of article body (to judge a corpus of other lengths by), the
 memory of the build's processes, the time per stage (read, front matter, clean, render,
 publish) summed over every process, and the floor measured in the same run: reading
 every file and parsing its front matter with libyaml, in one process, which no build can
-beat. Every figure is also given as a ratio to that floor.
+beat. Every figure is also given as a ratio to that floor. When `hugo` is installed and
+the shared folder is found, Hugo builds the same articles too (see feeds.bench.hugo) and
+the ratio of the best cold build to Hugo's best is printed; else why it was skipped.
 
 Each build runs in a fresh process, into a tree of its own; the corpus is made by
 feeds.bench.corpus, deterministically, in the lengths of a real scrape unless told. The
-floor and the cold build are measured in turn, `--runs` times each, and compared as
-medians, so that a busy moment on the machine weighs on both alike. No tree is deleted
-before the last measurement: right after many files are deleted, ext4 takes several
-times longer to create one (it passes over recently freed inodes), and the builds would
-pay for the benchmark's own cleaning up.
+floor, the cold build and Hugo's build are measured in turn, `--runs` times each, and
+compared as medians (to the floor) or best runs (to Hugo), so that a busy moment on the
+machine weighs on all alike. No tree is deleted before the last measurement: right after
+many files are deleted, ext4 takes several times longer to create one (it passes over
+recently freed inodes), and the builds would pay for the benchmark's own cleaning up.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any, get_args
 import yaml
 
 from feeds.bench.corpus import Lengths, generate
+from feeds.bench.hugo import HugoRuns
 
 CONFIG = "source: {dir: articles}\noutput: {dir: public}\n"
 
@@ -73,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
     _floor(corpus)  # untimed: every measurement then starts with the corpus in the page cache
+    hugo = HugoRuns(corpus, sites / "hugo")
     floors: list[float] = []
     builds: list[tuple[float, dict[str, Any]]] = []
     for run in range(runs):
         floors.append(_floor(corpus))
         builds.append(_build_in_child(_site(sites / f"cold-{run}", corpus)))
+        hugo.build()
     floors.append(_floor(corpus))  # before and after every build: the same stretch of time
     site = sites / "cold-0"
     restart_wall, restart = _build_in_child(site)
@@ -96,6 +101,7 @@ def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
         f"{_runs([build[0] for build in builds])}"
     )
     _print_costs(corpus, size, wall, busy)
+    _print_hugo(hugo, min(build[0] for build in builds))
     print(
         f"  peak RSS                                  {rss:7.0f} MB (main "
         f"{result['main_peak_rss'] / 2**20:.0f} MB, largest worker "
@@ -130,6 +136,19 @@ def _print_costs(corpus: Path, size: int, wall: float, busy: float) -> None:
     print(
         f"  cost per KiB of body                      {wall / kib * 1000:7.3f} ms wall, "
         f"{busy / kib * 1000:.3f} ms CPU  ({kib / 1024:,.1f} MiB of bodies)"
+    )
+
+
+def _print_hugo(hugo: HugoRuns, best: float) -> None:
+    """The ratio of the best cold build to Hugo's best, both taken in turn in this run."""
+    if hugo.skipped:
+        print(f"  Hugo: skipped, {hugo.skipped}")
+        return
+    hugo_best = min(hugo.seconds)
+    label = f"  feeds / Hugo (cold, best of {len(hugo.seconds)} each)"
+    print(
+        f"{label:<44}{best / hugo_best:7.2f}x Hugo's time  (feeds {best:.2f} s, "
+        f"{hugo.version} {hugo_best:.2f} s  {_runs(hugo.seconds)})"
     )
 
 
