@@ -1,27 +1,47 @@
 """The benchmark scripts still run (on tiny inputs). They print figures; nothing here
 checks a speed, since this machine is shared and noisy."""
 
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from feeds.bench.hugo import shared_dir
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
 
 
-def run_module(*args):
+def run_module(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, env=env
     )
 
 
 def test_cold_build_benchmark_prints_every_figure():
     result = run_module("feeds.bench", "--sizes", "60")
     assert result.returncode == 0, result.stderr
-    for figure in ("floor", "cold build", "articles/s", "peak RSS", "front matter", "clean"):
+    figures = ("floor", "cold build", "articles/s", "peak RSS", "front matter", "clean")
+    for figure in (*figures, "real lengths", "cost per article", "cost per KiB of body"):
         assert figure in result.stdout
+    if shutil.which("hugo") and (shared_dir() / "bench" / "hugo").is_dir():
+        assert "x Hugo's time" in result.stdout, result.stdout
+    else:
+        assert "Hugo: skipped" in result.stdout
+
+
+def test_cold_build_benchmark_says_why_it_skipped_hugo(tmp_path: Path):
+    env = {**os.environ, "FEEDS_SHARED_DIR": str(tmp_path)}
+    result = run_module("feeds.bench", "--sizes", "30", "--runs", "1", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "x Hugo's time" not in result.stdout
+    if shutil.which("hugo"):
+        assert f"Hugo: skipped, no Hugo site at {tmp_path / 'bench' / 'hugo'}" in result.stdout
+    else:
+        assert "Hugo: skipped, hugo is not on PATH" in result.stdout
 
 
 def test_incremental_benchmark_prints_every_figure():

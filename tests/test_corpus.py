@@ -15,11 +15,13 @@ import pytest
 import yaml
 from sites import EXAMPLES, REPO
 
-from feeds.bench.corpus import generate, iter_articles, main
+from feeds.bench.corpus import Lengths, generate, iter_articles, main
 
 REGENERATE = (
     "rm examples/articles/*.txt && python -m feeds.bench.corpus examples/articles --count 40"
+    " --lengths sample"
 )
+KIB = 1024
 SHANGHAI = timezone(timedelta(hours=8))
 
 
@@ -54,13 +56,53 @@ def paths(categories: object) -> list[tuple[str, ...]]:
     return [tuple(categories)]
 
 
-def test_same_count_and_seed_give_identical_files(tmp_path: Path) -> None:
-    generate(tmp_path / "a", 25, seed=7)
-    generate(tmp_path / "b", 25, seed=7)
-    generate(tmp_path / "c", 25, seed=8)
+@pytest.mark.parametrize("lengths", ["sample", "real"])
+def test_same_count_and_seed_give_identical_files(tmp_path: Path, lengths: Lengths) -> None:
+    generate(tmp_path / "a", 25, seed=7, lengths=lengths)
+    generate(tmp_path / "b", 25, seed=7, lengths=lengths)
+    generate(tmp_path / "c", 25, seed=8, lengths=lengths)
     first = read_tree(tmp_path / "a")
     assert first == read_tree(tmp_path / "b")
     assert first.keys().isdisjoint(read_tree(tmp_path / "c").keys())
+
+
+def test_real_lengths_repeat_across_runs_and_differ_from_the_samples() -> None:
+    first = list(iter_articles(120, seed=4, lengths="real"))
+    assert first == list(iter_articles(120, seed=4, lengths="real"))
+    short = list(iter_articles(120, seed=4))
+    assert [name for name, _ in first] == [name for name, _ in short]
+    assert sum(map(len, dict(first).values())) > 2 * sum(map(len, dict(short).values()))
+
+
+def quantile(sizes: list[int], q: float) -> int:
+    return sorted(sizes)[int(q * (len(sizes) - 1))]
+
+
+def test_real_lengths_spread_like_a_real_scrape() -> None:
+    texts = [text for _, text in iter_articles(2000, seed=9, lengths="real")]
+    sizes = [len(text.encode()) for text in texts]
+    assert 2.5 * KIB <= quantile(sizes, 0.1) <= 4 * KIB
+    assert 5 * KIB <= quantile(sizes, 0.5) <= 6.5 * KIB
+    assert 8 * KIB <= quantile(sizes, 0.9) <= 10 * KIB
+    long = [text for text, size in zip(texts, sizes, strict=True) if size >= 14 * KIB]
+    assert 0.045 <= len(long) / len(texts) <= 0.055
+    assert all(20 * KIB <= len(text.encode()) <= 60 * KIB for text in long)
+    # Each kind of long article is there: tables, galleries, analyses in sections.
+    assert sum("<table" in text for text in long) > 20
+    assert sum(text.count('class="img_descr">图') >= 20 for text in long) > 20
+    assert sum("<p><strong>十、" in text for text in long) > 10
+
+
+def test_real_lengths_keep_the_samples_proportions_of_cruft_and_images() -> None:
+    for lengths in ("sample", "real"):
+        texts = [text for _, text in iter_articles(400, seed=2, lengths=lengths)]
+        with_cruft = sum("appendQr_wrap" in text for text in texts)
+        with_image = sum('<div class="img_wrapper">' in text for text in texts)
+        # The decks deal 17 in 20 with the cruft and 9 in 20 with an image, in every
+        # block of twenty: a gallery adds images only to articles already drawn with one
+        # or without.
+        assert with_cruft == 340, lengths
+        assert 175 <= with_image <= 200, lengths
 
 
 def test_generate_writes_and_returns_the_count(tmp_path: Path) -> None:
@@ -81,8 +123,9 @@ def test_names_are_shaped_like_the_sample() -> None:
     assert len(set(wide)) == 1001
 
 
-def test_every_file_has_parseable_front_matter() -> None:
-    for name, text in iter_articles(300, seed=3):
+@pytest.mark.parametrize("lengths", ["sample", "real"])
+def test_every_file_has_parseable_front_matter(lengths: Lengths) -> None:
+    for name, text in iter_articles(300, seed=3, lengths=lengths):
         text.encode("utf-8")  # no lone surrogates
         meta, body = split(text)
         assert isinstance(meta["title"], str) and meta["title"], name
@@ -104,16 +147,17 @@ def test_dates_are_distinct_and_in_the_first_half_of_2022() -> None:
 
 
 def test_shipped_examples_match_the_generator(tmp_path: Path) -> None:
-    generate(tmp_path, 40)
+    generate(tmp_path, 40, lengths="sample")
     assert read_tree(EXAMPLES) == read_tree(tmp_path), (
         f"examples/articles drifted from feeds/bench/corpus.py; regenerate with `{REGENERATE}`"
         " from the repository root and review the diff"
     )
 
 
+@pytest.mark.parametrize("lengths", ["sample", "real"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_forty_files_show_every_variant(seed: int) -> None:
-    articles = [split(text) for _, text in iter_articles(40, seed=seed)]
+def test_forty_files_show_every_variant(seed: int, lengths: Lengths) -> None:
+    articles = [split(text) for _, text in iter_articles(40, seed=seed, lengths=lengths)]
     metas = [meta for meta, _ in articles]
     bodies = [body for _, body in articles]
 
@@ -153,13 +197,14 @@ def test_forty_files_show_every_variant(seed: int) -> None:
     assert len(editors) >= 3, editors
 
 
-def test_cruft_is_byte_for_byte_the_samples(sample_article: Path) -> None:
+@pytest.mark.parametrize("lengths", ["sample", "real"])
+def test_cruft_is_byte_for_byte_the_samples(sample_article: Path, lengths: Lengths) -> None:
     sample = sample_article.read_text(encoding="utf-8")
     marker = "<!-- news_keyword_pub"
     tail = sample[sample.index(marker) :].replace("责任编辑：王蒙 ", "责任编辑：{} ")
     header = sample[: sample.index("title: '")]
     checked = 0
-    for _, text in iter_articles(40):
+    for _, text in iter_articles(40, lengths=lengths):
         assert text.startswith(header)
         if marker in text:
             editor = re.findall(r"责任编辑：(\S+) </p>", text)[-1]
@@ -172,9 +217,15 @@ def test_command_line_writes_and_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([str(tmp_path / "out"), "--count", "3", "--seed", "5"]) == 0
-    assert capsys.readouterr().out == f"wrote 3 article files to {tmp_path / 'out'} (seed 5)\n"
-    generate(tmp_path / "api", 3, seed=5)
+    out = capsys.readouterr().out
+    assert out == f"wrote 3 article files to {tmp_path / 'out'} (seed 5, real lengths)\n"
+    generate(tmp_path / "api", 3, seed=5, lengths="real")
     assert read_tree(tmp_path / "out") == read_tree(tmp_path / "api")
+
+    assert main([str(tmp_path / "short"), "--count", "3", "--lengths", "sample"]) == 0
+    assert capsys.readouterr().out.endswith("(seed 0, sample lengths)\n")
+    generate(tmp_path / "api-short", 3)
+    assert read_tree(tmp_path / "short") == read_tree(tmp_path / "api-short")
 
 
 def test_command_line_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -182,6 +233,11 @@ def test_command_line_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFi
         main([str(tmp_path), "--count", "-2"])
     assert exit_info.value.code == 2
     assert "give 0 or more" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path), "--lengths", "huge"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'huge' (choose from" in capsys.readouterr().err
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")

@@ -1,18 +1,22 @@
 """Cold-build benchmark: a generated corpus of each size, built from nothing.
 
-    python -m feeds.bench [--sizes 1000,10000,100000] [--corpus DIR]
+    python -m feeds.bench [--sizes 1000,10000,100000] [--lengths real] [--corpus DIR]
 
-For each size it prints the cold build's wall time, CPU time and articles/s, the peak
+For each size it prints the cold build's wall time, CPU time and articles/s, its cost per
+article and per KiB of article body (to judge a corpus of other lengths by), the peak
 memory of the build's processes, the time per stage (read, front matter, clean, render,
 publish) summed over every process, and the floor measured in the same run: reading
 every file and parsing its front matter with libyaml, in one process, which no build can
-beat. Every figure is also given as a ratio to that floor.
+beat. Every figure is also given as a ratio to that floor. When `hugo` is installed and
+the shared folder is found, Hugo builds the same articles too (see feeds.bench.hugo) and
+the ratio of the best cold build to Hugo's best is printed; else why it was skipped.
 
 Each build runs in a fresh process, into a tree of its own; the corpus is made by
-feeds.bench.corpus, deterministically. The floor and the cold build are measured in turn,
-`--runs` times each, and compared as medians, so that a busy moment on the machine
-weighs on both alike. No tree is deleted before the last measurement: right after many
-files are deleted, ext4 takes several times longer to create one (it passes over
+feeds.bench.corpus, deterministically, in the lengths of a real scrape unless told. The
+floor, the cold build and Hugo's build are measured in turn, `--runs` times each, and
+compared as medians (to the floor) or best runs (to Hugo), so that a busy moment on the
+machine weighs on all alike. No tree is deleted before the last measurement: right after
+many files are deleted, ext4 takes several times longer to create one (it passes over
 recently freed inodes), and the builds would pay for the benchmark's own cleaning up.
 """
 
@@ -28,11 +32,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
-from feeds.bench.corpus import generate
+from feeds.bench.corpus import Lengths, generate
+from feeds.bench.hugo import HugoRuns
 
 CONFIG = "source: {dir: articles}\noutput: {dir: public}\n"
 
@@ -41,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark for every size and print a table per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument(
+        "--lengths",
+        choices=get_args(Lengths),
+        default="real",
+        help="lengths of the articles (default real; see python -m feeds.bench.corpus --help)",
+    )
     parser.add_argument("--corpus", type=Path, help="keep corpora here between runs")
     parser.add_argument("--runs", type=int, default=3, help="cold builds (and floors) per size")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -49,23 +60,29 @@ def main(argv: list[str] | None = None) -> int:
         _child(args.child)
         return 0
     sizes = [int(size) for size in args.sizes.split(",")]
-    print(f"cold builds on {os.cpu_count()} cores; corpus in the shape of the Sina sample\n")
+    print(
+        f"cold builds on {os.cpu_count()} cores; corpus in {args.lengths} lengths "
+        f"(python -m feeds.bench.corpus --lengths {args.lengths})\n"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         corpora = args.corpus or Path(scratch)
         for size in sizes:
-            _measure(corpora / f"corpus-{size}", Path(scratch) / f"sites-{size}", size, args.runs)
+            corpus = corpora / f"corpus-{args.lengths}-{size}"
+            if len(list(corpus.glob("*.txt"))) != size:
+                generate(corpus, size, lengths=args.lengths)
+            _measure(corpus, Path(scratch) / f"sites-{size}", size, args.runs)
     return 0
 
 
 def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
-    if len(list(corpus.glob("*.txt"))) != size:
-        generate(corpus, size)
     _floor(corpus)  # untimed: every measurement then starts with the corpus in the page cache
+    hugo = HugoRuns(corpus, sites / "hugo")
     floors: list[float] = []
     builds: list[tuple[float, dict[str, Any]]] = []
     for run in range(runs):
         floors.append(_floor(corpus))
         builds.append(_build_in_child(_site(sites / f"cold-{run}", corpus)))
+        hugo.build()
     floors.append(_floor(corpus))  # before and after every build: the same stretch of time
     site = sites / "cold-0"
     restart_wall, restart = _build_in_child(site)
@@ -83,6 +100,8 @@ def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
         f"floor), {busy:.2f} s CPU, {size / wall:,.0f} articles/s  "
         f"{_runs([build[0] for build in builds])}"
     )
+    _print_costs(corpus, size, wall, busy)
+    _print_hugo(hugo, min(build[0] for build in builds))
     print(
         f"  peak RSS                                  {rss:7.0f} MB (main "
         f"{result['main_peak_rss'] / 2**20:.0f} MB, largest worker "
@@ -103,6 +122,44 @@ def _measure(corpus: Path, sites: Path, size: int, runs: int) -> None:
     for phase, seconds in result["timings"].items():
         print(f"    main: {phase:<28} {seconds:7.2f} s wall")
     print()
+
+
+def _print_costs(corpus: Path, size: int, wall: float, busy: float) -> None:
+    """The median cold build's cost per article and per KiB of article body."""
+    files, bodies = _corpus_bytes(corpus)
+    kib = bodies / 1024
+    print(
+        f"  cost per article                          {wall / size * 1000:7.3f} ms wall, "
+        f"{busy / size * 1000:.3f} ms CPU  (mean file {files / size / 1024:.1f} KiB, "
+        f"body {kib / size:.1f} KiB)"
+    )
+    print(
+        f"  cost per KiB of body                      {wall / kib * 1000:7.3f} ms wall, "
+        f"{busy / kib * 1000:.3f} ms CPU  ({kib / 1024:,.1f} MiB of bodies)"
+    )
+
+
+def _print_hugo(hugo: HugoRuns, best: float) -> None:
+    """The ratio of the best cold build to Hugo's best, both taken in turn in this run."""
+    if hugo.skipped:
+        print(f"  Hugo: skipped, {hugo.skipped}")
+        return
+    hugo_best = min(hugo.seconds)
+    label = f"  feeds / Hugo (cold, best of {len(hugo.seconds)} each)"
+    print(
+        f"{label:<44}{best / hugo_best:7.2f}x Hugo's time  (feeds {best:.2f} s, "
+        f"{hugo.version} {hugo_best:.2f} s  {_runs(hugo.seconds)})"
+    )
+
+
+def _corpus_bytes(corpus: Path) -> tuple[int, int]:
+    """Bytes of the article files, and of their bodies (what follows the front matter)."""
+    files = bodies = 0
+    for path in corpus.glob("*.txt"):
+        data = path.read_bytes()
+        files += len(data)
+        bodies += len(data.split(b"---\n", 2)[-1])
+    return files, bodies
 
 
 def _site(site: Path, corpus: Path, extra: str = "") -> Path:

@@ -2,7 +2,12 @@
 
 They feed the shipped examples (`examples/articles`) and the benchmarks. Text is
 composed from short generic phrase lists; the only source of variety is one
-`random.Random(seed)`, so a (count, seed) pair always gives the same bytes.
+`random.Random(seed)`, so a (count, seed, lengths) triple always gives the same bytes.
+
+Two spreads of article length: `sample`, a few paragraphs each, as short as the one real
+sample (the shipped examples and the test fixtures), and `real`, the spread of a real
+scrape, one article in twenty a long one (an analysis, a table of figures, a gallery).
+Everything else (front matter, images, the cruft after the text) is drawn alike in both.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar, get_args
 
 _T = TypeVar("_T")
+
+Lengths = Literal["sample", "real"]
 
 _START = datetime(2022, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 181 * 24 * 3600  # January to June 2022
@@ -58,6 +65,7 @@ _POLICIES = ("稳增长", "降准", "专精特新", "双碳", "跨周期调节")
 _SECTORS = ("新能源车", "半导体", "光伏", "银行", "白酒", "券商", "医药")
 _TECH_SUBJECTS = ("多家互联网平台", "头部科技企业", "国内云服务商", "电商平台", "手机厂商")
 _TECH_ACTIONS = ("加码AI研发投入", "发布一季度财报", "下调部分服务价格", "推出适老化改造方案")
+_STOCKS = ("贵州茅台", "宁德时代", "招商银行", "比亚迪", "中国平安", "隆基绿能", "东方财富")
 
 _SUBJECTS = _ORGS + ("多家券商", "业内人士", "分析人士", "市场机构", "有关负责人", "受访专家")
 _VERBS = ("表示", "指出", "认为", "介绍", "预计", "强调")
@@ -106,6 +114,15 @@ _CRUFT_TAIL = (
     "<!-- 编辑姓名及工作代码-->\n\n  \n</div>\n            "
 )
 
+# File sizes of typical (not long) articles with `real` lengths, as (quantile, bytes), set so
+# that the whole corpus, long ones and files without the cruft included, spreads like a
+# scrape of ten thousand Sina Finance articles: p10 3.2 KB, median 5.7 KB, p90 8.1 KB.
+_TYPICAL_BYTES = ((0.0, 2100), (0.1, 3100), (0.5, 5500), (0.95, 8200), (1.0, 11000))
+# Long articles: file sizes drawn evenly from this range (bytes). Files come out between
+# 20 and 60 KiB: without the cruft a file is 1.1 KB smaller, and the last block of text
+# overshoots by less than 2 KB.
+_LONG_BYTES = (22 * 1024, 58 * 1024)
+
 
 def _below(rng: random.Random, n: int) -> int:
     # Only random() is promised to repeat across Python versions; choice(), randrange()
@@ -152,6 +169,7 @@ class _Decks:
     cruft: _Deck[bool]
     original_title: _Deck[bool]
     quoted_title: _Deck[bool]
+    long: _Deck[str]  # drawn only with `real` lengths
 
     @classmethod
     def new(cls, rng: random.Random) -> _Decks:
@@ -170,6 +188,7 @@ class _Decks:
             cruft=yes(17, 20),
             original_title=yes(1, 3),
             quoted_title=yes(1, 19),
+            long=_Deck(rng, [("", 57), ("analysis", 1), ("table", 1), ("gallery", 1)]),
         )
 
 
@@ -216,30 +235,140 @@ def _paragraph(text: str) -> str:
     return f"<p>\u3000\u3000{text}</p>"
 
 
-def _body_image(rng: random.Random, kind: str, day: str) -> str:
+def _sentences(rng: random.Random, most: int) -> str:
+    return "".join(_sentence(rng) for _ in range(1 + _below(rng, most)))
+
+
+def _body_image(rng: random.Random, kind: str, day: str, caption: str = "") -> str:
     host = "//n.sinaimg.cn" if kind == "protocol" else "https://n.sinaimg.cn"
     src = f"{host}/finance/crawl/{100 + _below(rng, 900)}/w550h{300 + _below(rng, 200)}/{day}/"
     src += f"{_hex(rng, 4)}-{_hex(rng, 7)}.jpg"
     policy = ' referrerpolicy="no-referrer"' if kind == "referrer" else ""
     return (
         f'<div class="img_wrapper"><img src="{src}" alt="图片"{policy}>'
-        '<span class="img_descr"></span></div>'
+        f'<span class="img_descr">{caption}</span></div>'
     )
 
 
-def _body(rng: random.Random, decks: _Decks, kind: str, day: str) -> str:
+class _Blocks:
+    """The body's blocks of text, and how many more bytes they should take up."""
+
+    def __init__(self, blocks: list[str], budget: int) -> None:
+        self.items = blocks
+        self.left = budget - sum(len(block.encode()) + 1 for block in blocks)
+
+    def add(self, block: str) -> None:
+        self.items.append(block)
+        self.left -= len(block.encode()) + 1  # and the line end after it
+
+
+def _numeral(n: int) -> str:
+    """1 to 99 in Chinese numerals, as section headings count: 一, 十, 十二, 二十一."""
+    tens, ones = divmod(n, 10)
+    digits = "一二三四五六七八九"
+    return (
+        (digits[tens - 1] if tens > 1 else "")
+        + ("十" if tens else "")
+        + (digits[ones - 1] if ones else "")
+    )
+
+
+def _analysis(rng: random.Random, blocks: _Blocks) -> None:
+    """A long analysis: numbered sections of several paragraphs each."""
+    section = 0
+    while blocks.left > 0:
+        if section == 0 or rng.random() < 0.2:
+            section += 1
+            heading = f"{_pick(rng, _SECTORS)}板块{_pick(rng, _GOALS)}"
+            blocks.add(f"<p><strong>{_numeral(section)}、{heading}</strong></p>")
+        blocks.add(_paragraph(_sentences(rng, 5)))
+
+
+def _table_row(rng: random.Random) -> str:
+    cells = (
+        f'<td style="text-align:center;">{_below(rng, 10**6):06d}</td>',
+        f"<td>{_pick(rng, _STOCKS)}</td>",
+        f"<td>{1 + rng.random() * 1999:.2f}</td>",
+        f"<td>{rng.random() * 20 - 10:+.2f}%</td>",
+        f"<td>{rng.random() * 90:.1f}亿</td>",
+    )
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def _tables(rng: random.Random, blocks: _Blocks) -> None:
+    """Tables of market figures, each after a paragraph that introduces it."""
+    head = "<tr><th>代码</th><th>名称</th><th>收盘价</th><th>涨跌幅</th><th>成交额</th></tr>"
+    while blocks.left > 0:
+        blocks.add(_paragraph(_sentences(rng, 3)))
+        rows = [head]
+        room = blocks.left
+        for _ in range(8 + _below(rng, 33)):
+            if room <= 0 and len(rows) > 3:  # a table of a few rows, even at the end
+                break
+            rows.append(_table_row(rng))
+            room -= len(rows[-1].encode()) + 1
+        blocks.add(
+            '<table border="1" cellpadding="0" cellspacing="0" style="width:100%;">'
+            "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+        )
+
+
+def _gallery(rng: random.Random, blocks: _Blocks, day: str) -> None:
+    """An image gallery: captioned pictures, some with a short paragraph after them."""
+    while blocks.left > 0:
+        caption = f"图为{_pick(rng, _REGIONS)}一家{_pick(rng, _SECTORS)}企业的生产车间"
+        kind = _pick(rng, ("referrer", "plain", "protocol"))
+        blocks.add(_body_image(rng, kind, day, caption))
+        if rng.random() < 0.5:
+            blocks.add(_paragraph(_sentences(rng, 2)))
+
+
+def _text(rng: random.Random, blocks: _Blocks, long: str, day: str) -> None:
+    """Fill `blocks` up to their budget, in the way of one kind of article."""
+    if long == "analysis":
+        _analysis(rng, blocks)
+    elif long == "table":
+        _tables(rng, blocks)
+    elif long == "gallery":
+        _gallery(rng, blocks, day)
+    while blocks.left > 0 or len(blocks.items) < 3:
+        blocks.add(_paragraph(_sentences(rng, 4)))
+
+
+def _file_bytes(rng: random.Random, long: str) -> int:
+    """How large an article file with `real` lengths should be."""
+    if long:
+        low, high = _LONG_BYTES
+        return low + int(rng.random() * (high - low))
+    quantile = rng.random()
+    for (q0, b0), (q1, b1) in zip(_TYPICAL_BYTES, _TYPICAL_BYTES[1:], strict=False):
+        if quantile <= q1:
+            return b0 + int((quantile - q0) / (q1 - q0) * (b1 - b0))
+    return _TYPICAL_BYTES[-1][1]
+
+
+_BODY_OPENING = "\n<div>   \n"
+
+
+def _body(rng: random.Random, decks: _Decks, kind: str, day: str, around: int | None) -> str:
+    """The body after the front matter. `around`: with `real` lengths, the bytes of the file
+    outside the body's text (front matter, cruft), which its size includes; with the
+    sample's, None."""
     blocks: list[str] = []
     if decks.original_title.draw():
         blocks.append(_paragraph(f"原标题：{_title(rng, kind, quoted=False)}"))
-    for _ in range(3 + _below(rng, 6)):
-        sentences = "".join(_sentence(rng) for _ in range(1 + _below(rng, 3)))
-        blocks.append(_paragraph(sentences))
+    if around is None:
+        for _ in range(3 + _below(rng, 6)):
+            blocks.append(_paragraph(_sentences(rng, 3)))
+    else:
+        long = decks.long.draw()
+        _text(rng, _Blocks(blocks, _file_bytes(rng, long) - around), long, day)
     image = decks.image.draw()
     if image != "none":
         blocks.insert(1 + _below(rng, len(blocks) - 1), _body_image(rng, image, day))
     editor = _pick(rng, _EDITORS)
     if decks.cruft.draw():
-        return "\n<div>   \n" + "\n".join(blocks) + _CRUFT_TAIL.replace("{editor}", editor)
+        return _BODY_OPENING + "\n".join(blocks) + _CRUFT_TAIL.replace("{editor}", editor)
     if rng.random() < 0.5:
         blocks.append(f'<p class="article-editor">责任编辑：{editor} </p>')
     return "\n<div>\n" + "\n".join(blocks) + "\n</div>\n"
@@ -269,7 +398,9 @@ def _date(instant: datetime, kind: str) -> str:
     return format_datetime(instant, usegmt=True)
 
 
-def _article(rng: random.Random, decks: _Decks, digest: str, instant: datetime) -> str:
+def _article(
+    rng: random.Random, decks: _Decks, digest: str, instant: datetime, lengths: Lengths
+) -> str:
     kind = decks.categories.draw()
     title = _title(rng, "tech" if kind == "tech" else "finance", decks.quoted_title.draw())
     day = instant.astimezone(_SHANGHAI).strftime("%Y%m%d")
@@ -297,15 +428,24 @@ def _article(rng: random.Random, decks: _Decks, digest: str, instant: datetime) 
     if decks.id.draw():
         lines.append(f"id: sina-{digest}")
     lines.append("---")
-    return "\n".join(lines) + "\n" + _body(rng, decks, kind, day)
+    front = "\n".join(lines) + "\n"
+    around = None
+    if lengths == "real":
+        # The text is fitted to the file size as if the cruft were there: without it, the
+        # file is that much smaller, as a real page scraped without it would be.
+        around = len(front.encode()) + len(_BODY_OPENING) + len(_CRUFT_TAIL.encode())
+    return front + _body(rng, decks, kind, day, around)
 
 
 def _digest(seed: int, index: int) -> str:
     return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).hexdigest()
 
 
-def iter_articles(count: int, *, seed: int = 0) -> Iterator[tuple[str, str]]:
-    """Yield (file name, file text) for `count` articles, one at a time."""
+def iter_articles(
+    count: int, *, seed: int = 0, lengths: Lengths = "sample"
+) -> Iterator[tuple[str, str]]:
+    """Yield (file name, file text) for `count` articles, one at a time. The `sample`
+    lengths (short: quick test fixtures) unless `real` ones are asked for."""
     if count < 0:
         raise ValueError(f"count must be zero or more, not {count}")
     rng = random.Random(seed)
@@ -319,13 +459,13 @@ def iter_articles(count: int, *, seed: int = 0) -> Iterator[tuple[str, str]]:
     for index, slot in enumerate(slots):
         instant = _START + timedelta(seconds=slot * step + _below(rng, step))
         digest = _digest(seed, index)
-        yield f"{index:0{width}d}_{digest}.txt", _article(rng, decks, digest, instant)
+        yield f"{index:0{width}d}_{digest}.txt", _article(rng, decks, digest, instant, lengths)
 
 
-def generate(directory: Path, count: int, *, seed: int = 0) -> int:
+def generate(directory: Path, count: int, *, seed: int = 0, lengths: Lengths = "sample") -> int:
     """Write `count` article files into `directory` (created if needed) and return `count`."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name, text in iter_articles(count, seed=seed):
+    for name, text in iter_articles(count, seed=seed, lengths=lengths):
         # Bytes, not text mode: the files keep LF line ends on every platform.
         (directory / name).write_bytes(text.encode("utf-8"))
     return count
@@ -350,15 +490,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("directory", type=Path, help="where to write the files (created)")
     parser.add_argument("--count", type=_non_negative, default=40, help="how many (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same bytes (default 0)")
+    parser.add_argument(
+        "--lengths",
+        choices=get_args(Lengths),
+        default="real",
+        help="article lengths: real (the default: the spread of a real scrape, one in twenty "
+        "long), or sample (a few paragraphs, as short as the one sample: examples/articles)",
+    )
     args = parser.parse_args(argv)
     directory: Path = args.directory
     try:
-        written = generate(directory, args.count, seed=args.seed)
+        written = generate(directory, args.count, seed=args.seed, lengths=args.lengths)
     except OSError as error:
         parser.exit(
             1, f"{error.filename or directory}: {error.strerror}; choose a writable directory\n"
         )
-    print(f"wrote {written} article files to {directory} (seed {args.seed})")
+    print(
+        f"wrote {written} article files to {directory} (seed {args.seed}, {args.lengths} lengths)"
+    )
     return 0
 
 

@@ -53,14 +53,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _compare(root: Path, articles: int, seconds: int, connections: int) -> int:
-    generate(root / "articles", articles)
+    generate(root / "articles", articles, lengths="real")
     config_path = root / "feeds.yaml"
     config_path.write_text("source: {dir: articles}\noutput: {dir: public}\n", encoding="utf-8")
     config = parse_config(config_path.read_text("utf-8"), config_path, base_dir=root)
     build(config)
     size = (config.output.dir / FEED.lstrip("/")).stat().st_size
     print(
-        f"corpus: {articles} articles; {FEED}: {size / 1024:.0f} KB; waitress, {THREADS} threads;"
+        f"corpus: {articles} articles in real lengths; {FEED}: {size / 1024:.0f} KB; "
+        f"waitress, {THREADS} threads;"
     )
     print(f"wrk: {connections} connections, {seconds} s per scenario, 127.0.0.1\n")
     rows = []

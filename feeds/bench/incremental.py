@@ -45,8 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         started = time.perf_counter()
-        generate(root / "articles", args.articles)
-        print(f"corpus: {args.articles} articles generated in {time.perf_counter() - started:.1f}s")
+        generate(root / "articles", args.articles, lengths="real")
+        print(
+            f"corpus: {args.articles} articles in real lengths generated in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
         (root / "feeds.yaml").write_text(CONFIG, encoding="utf-8")
         os.chdir(root)
         config = load_config(Path("feeds.yaml"))
