@@ -25,15 +25,15 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
+from feeds.build.selection import belongs, select_feeds
 from feeds.catalogue.archive_tables import ArchiveState
+from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config, FeedSpec
-from feeds.catalogue.records import Listing
-from feeds.tree.writer import Document
-from feeds.render.formats import EPOCH, entry_template, filled, render_archive
-from feeds.build.selection import belongs, select_feeds
 from feeds.model import Selection
+from feeds.render.formats import EPOCH, entry_template, filled, render_archive
 from feeds.tree.urls import archive_path
+from feeds.tree.writer import Document
 
 # An entry's id in an Atom document this module's feeds publish (see render._atom_entry).
 _ENTRY_ID = re.compile(rb"<entry>\s*<id>([^<]+)</id>")

@@ -13,21 +13,21 @@ from collections.abc import Collection
 from dataclasses import asdict, replace
 
 from feeds import __version__
+from feeds.build.ingest import Progress, Settled, ingest
+from feeds.build.lock import BuildNote, Interrupted
 from feeds.build.plan import digest, publish_build
 from feeds.catalogue.store import FILE_NAME, SCHEMA_VERSION, Catalogue, set_aside
 from feeds.config import Config
 from feeds.errors import PublishError
 from feeds.images.signing import image_rules
-from feeds.build.ingest import Progress, Settled, ingest
-from feeds.build.lock import BuildNote, Interrupted
+from feeds.render.formats import FORMAT
+from feeds.tree.report import BuildReport, Clock
+from feeds.tree.status import write_status
 from feeds.tree.writer import (
     HALF_WAY,
     check_writable,
     tidy_interrupted,
 )
-from feeds.render.formats import FORMAT
-from feeds.tree.report import BuildReport, Clock
-from feeds.tree.status import write_status
 
 # SQLite result codes that say the disk or the permissions failed, not the database file:
 # FULL, IOERR, READONLY, CANTOPEN, PERM. The catalogue is fine; the build cannot go on.

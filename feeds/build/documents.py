@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
 
-from feeds.catalogue.archive_tables import ArchiveState
 from feeds.build.archives import (
     ArchivePlan,
     Restore,
@@ -19,13 +18,14 @@ from feeds.build.archives import (
     record_archives,
     restore,
 )
+from feeds.catalogue.archive_tables import ArchiveState
+from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config, FeedSpec
-from feeds.catalogue.records import Listing
-from feeds.tree.writer import Document
 from feeds.model import Fragments, Selection
 from feeds.render.formats import entry_template, filled, render_documents
 from feeds.tree.urls import archive_path, entry_id, feed_path
+from feeds.tree.writer import Document
 
 log = logging.getLogger("feeds")
 
@@ -50,7 +50,9 @@ def feed_documents(
     ttl_minutes = max(1, round(config.schedule.interval / 60))
     make_entry = partial(entry_template, config.site)
     fragments = filled(
-        catalogue.entry_templates({e.source for s in to_render.values() for e in s.entries}, make_entry)
+        catalogue.entry_templates(
+            {e.source for s in to_render.values() for e in s.entries}, make_entry
+        )
     )
     serialised = {slug: [fragments[e.source] for e in s.entries] for slug, s in to_render.items()}
     del fragments

@@ -22,10 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from feeds.build.workers import STAGES, Batch, Before, Outcome, read_files
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
 from feeds.images.signing import ImageSigner, image_signer
-from feeds.build.workers import STAGES, Batch, Before, Outcome, read_files
 from feeds.sources.files import SourceFile, scan_sources, stat_sources
 
 Progress = Callable[[int, int], None]  # called with (files read, files to read)

@@ -19,11 +19,19 @@ from feeds.build.archives import (
     archives_due,
     newest_document,
 )
-from feeds.catalogue.store import Catalogue
-from feeds.config import Config
-from feeds.catalogue.records import Listing
 from feeds.build.documents import feed_documents
 from feeds.build.ingest import Ingested
+from feeds.build.selection import feed_specs, select_feeds, unmatched_categories
+from feeds.catalogue.records import Listing
+from feeds.catalogue.store import Catalogue
+from feeds.config import Config
+from feeds.model import Selection
+from feeds.render.formats import (
+    EPOCH,
+    FORMAT,
+    STYLESHEET,
+    entry_url,
+)
 from feeds.render.pages import (
     Headline,
     feed_links,
@@ -32,21 +40,13 @@ from feeds.render.pages import (
     render_opml,
     render_stylesheet,
 )
+from feeds.tree.report import BuildReport, Clock
+from feeds.tree.urls import FEED_FORMATS, archive_path, article_path, feed_path
 from feeds.tree.writer import (
     Document,
     publish_changes,
     read_manifest,
 )
-from feeds.render.formats import (
-    EPOCH,
-    FORMAT,
-    STYLESHEET,
-    entry_url,
-)
-from feeds.tree.report import BuildReport, Clock
-from feeds.model import Selection
-from feeds.build.selection import feed_specs, select_feeds, unmatched_categories
-from feeds.tree.urls import FEED_FORMATS, archive_path, article_path, feed_path
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"

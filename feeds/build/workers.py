@@ -16,18 +16,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from feeds.sources.articles import parse_article
+from feeds.catalogue.records import Change, Record, encode
 from feeds.clean.cleaner import clean_body
 from feeds.clean.titles import repaired_title
 from feeds.config import Config
-from feeds.catalogue.records import Change, Record, encode
 from feeds.errors import ArticleError
 from feeds.images.signing import ImageSigner
 from feeds.model import Article, CleanBody, ParsedArticle
-from feeds.render.pages import render_article_page
-from feeds.tree.writer import Document, write_if_changed
 from feeds.render.formats import entry_template
+from feeds.render.pages import render_article_page
+from feeds.sources.articles import parse_article
 from feeds.sources.files import SourceFile, read_source
+from feeds.tree.writer import Document, write_if_changed
 
 STAGES = ("read", "front matter", "clean", "render", "publish")
 
