@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Collection
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from feeds import __version__
 from feeds.build.ingest import Progress, Settled, ingest
@@ -30,8 +30,14 @@ from feeds.tree.writer import (
 )
 
 # SQLite result codes that say the disk or the permissions failed, not the database file:
-# FULL, IOERR, READONLY, CANTOPEN, PERM. The catalogue is fine; the build cannot go on.
-_SQLITE_ENVIRONMENT = {13, 10, 8, 14, 3}
+# the catalogue is fine; the build cannot go on.
+_SQLITE_ENVIRONMENT = {
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PERM,
+}
 
 log = logging.getLogger("feeds")
 
@@ -174,19 +180,17 @@ class Builder:
         report = publish_build(config, catalogue, ingested, write, clock)
         if write:
             catalogue.commit()  # only after publishing: a failed publish is retried
-        report = BuildReport(
-            **{
-                **asdict(report),
-                "articles_found": ingested.found,
-                "files_read": ingested.read,
-                "files_written": report.files_written + ingested.pages_written,
-                "deferred": ingested.deferred,
-                "warnings": ingested.skipped + report.warnings,
-                "timings": clock.timings,
-                "work": ingested.work,
-                "worker_peak_rss": ingested.worker_peak_rss,
-                "head_images_dropped": ingested.head_images_dropped,
-            }
+        report = replace(
+            report,
+            articles_found=ingested.found,
+            files_read=ingested.read,
+            files_written=report.files_written + ingested.pages_written,
+            deferred=ingested.deferred,
+            warnings=ingested.skipped + report.warnings,
+            timings=clock.timings,
+            work=ingested.work,
+            worker_peak_rss=ingested.worker_peak_rss,
+            head_images_dropped=ingested.head_images_dropped,
         )
         if write:
             write_status(config.state.dir, report.status())

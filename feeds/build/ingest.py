@@ -98,7 +98,7 @@ def ingest(
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     done = 0
     for batch in _batches(to_read, config, pages_dir, images, peaks):
-        for stage, seconds in zip(STAGES, batch.work, strict=True):
+        for stage, seconds in batch.work.items():
             work[stage] += seconds
         for outcome in batch.outcomes:
             if _record(catalogue, outcome):

@@ -7,10 +7,11 @@ A feed whose entries did not change keeps its bytes, so its ETag stays the same.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 from feeds import __version__
@@ -163,7 +164,7 @@ def publish_build(
     )
     # Pages first: a feed never links to a page that is not there yet; nor to an archive
     # document.
-    writes = _chain(_chain(pages, archived_now), documents.items())
+    writes = itertools.chain(pages, archived_now, documents.items())
     if write:
         upcoming = [s.page for s in page_summaries] + list(documents)
         upcoming += [archive_path(slug, n) for slug, numbers in due.items() for n in numbers]
@@ -181,14 +182,12 @@ def publish_build(
     feeds_written = tuple(p for p in written if p.startswith("feeds/") and p.count("/") == 1)
     changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
     report = _report(len(signatures), len(changed_feeds), errors, warnings, failed, unmatched)
-    return BuildReport(
-        **{
-            **asdict(report),
-            "files_written": len(written) if write else 0,
-            "files_unchanged": len(unchanged),
-            "files_removed": len(removed),
-            "feeds_written": feeds_written if write else (),
-        }
+    return replace(
+        report,
+        files_written=len(written) if write else 0,
+        files_unchanged=len(unchanged),
+        files_removed=len(removed),
+        feeds_written=feeds_written if write else (),
     )
 
 
@@ -267,13 +266,6 @@ def _pages(
         for article in catalogue.articles(sources[start : start + 500]):
             page = render_article_page(config.site, article, config.source.timezone)
             yield article_path(article.id), Document(page, article.updated.timestamp())
-
-
-def _chain(
-    first: Iterable[tuple[str, Document]], second: Iterable[tuple[str, Document]]
-) -> Iterator[tuple[str, Document]]:
-    yield from first
-    yield from second
 
 
 def _report(

@@ -27,6 +27,7 @@ from feeds.render.formats import entry_template
 from feeds.render.pages import render_article_page
 from feeds.sources.articles import parse_article
 from feeds.sources.files import SourceFile, read_source
+from feeds.tree.report import Clock
 from feeds.tree.writer import Document, write_if_changed
 
 STAGES = ("read", "front matter", "clean", "render", "publish")
@@ -62,7 +63,7 @@ class Batch:
     took over the whole batch (for the benchmark)."""
 
     outcomes: list[Outcome]
-    work: tuple[float, ...]
+    work: dict[str, float]  # by stage, every one of STAGES
 
 
 @dataclass
@@ -103,19 +104,19 @@ def read_files(
     is given. Never raises for a bad file: the error is its outcome. `stop` is asked before
     each page is written: when it says True, the batch ends there, with what it has."""
     files = [_File(file, before) for file, before in batch]
-    laps = _Laps()
+    clock = Clock()
     _read(files, config)
-    laps.lap()
+    clock.lap("read")
     _guarded(files, lambda one: _parse(one, config))
-    laps.lap()
+    clock.lap("front matter")
     _guarded(files, lambda one: _clean(one, config, images))
-    laps.lap()
+    clock.lap("clean")
     _guarded(files, lambda one: _encode(one, config))
     if pages_dir is not None:
         for one in files:
             if one.outcome is None:
                 _render_page(one, config)
-    laps.lap()
+    clock.lap("render")
     outcomes = []
     for one in files:
         if one.outcome is None and pages_dir is not None:
@@ -125,8 +126,8 @@ def read_files(
         elif one.outcome is None:
             one.outcome = _done(one)
         outcomes.append(one.outcome)
-    laps.lap()
-    return Batch(outcomes, laps.seconds)
+    clock.lap("publish")
+    return Batch(outcomes, clock.timings)
 
 
 def _read(files: list[_File], config: Config) -> None:
@@ -234,23 +235,6 @@ def _done(one: _File) -> Outcome:
         change=one.change,
         head_image_dropped=one.body.head_image_dropped,
     )
-
-
-class _Laps:
-    """Seconds between successive laps, in STAGES order: cheap enough to always run."""
-
-    def __init__(self) -> None:
-        self._last = time.perf_counter()
-        self._seconds: list[float] = []
-
-    def lap(self) -> None:
-        now = time.perf_counter()
-        self._seconds.append(now - self._last)
-        self._last = now
-
-    @property
-    def seconds(self) -> tuple[float, ...]:
-        return tuple(self._seconds)
 
 
 def joined_article(parsed: ParsedArticle, body: CleanBody) -> Article:
