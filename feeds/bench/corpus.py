@@ -8,7 +8,6 @@ composed from short generic phrase lists; the only source of variety is one
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import sys
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Generic, TypeVar
+
+from feeds.text import hex_digest
 
 _T = TypeVar("_T")
 
@@ -301,7 +302,7 @@ def _article(rng: random.Random, decks: _Decks, digest: str, instant: datetime) 
 
 
 def _digest(seed: int, index: int) -> str:
-    return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).hexdigest()
+    return hex_digest(f"{seed}:{index}", size=8)
 
 
 def iter_articles(count: int, *, seed: int = 0) -> Iterator[tuple[str, str]]:

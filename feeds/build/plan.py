@@ -6,7 +6,6 @@ A feed whose entries did not change keeps its bytes, so its ETag stays the same.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import time
@@ -41,6 +40,7 @@ from feeds.render.pages import (
     render_opml,
     render_stylesheet,
 )
+from feeds.text import hex_digest
 from feeds.tree.report import BuildReport, Clock
 from feeds.tree.urls import FEED_FORMATS, archive_path, article_path, feed_path
 from feeds.tree.writer import (
@@ -292,7 +292,7 @@ def _report(
 
 def digest(*parts: object) -> str:
     text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=_plain)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return hex_digest(text, size=16)
 
 
 def _plain(value: object) -> object:

@@ -9,7 +9,6 @@ nh3 and the page writer take turns on every file.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from feeds.render.formats import entry_template
 from feeds.render.pages import render_article_page
 from feeds.sources.articles import parse_article
 from feeds.sources.files import SourceFile, read_source
+from feeds.text import hex_digest
 from feeds.tree.report import Clock
 from feeds.tree.writer import Document, write_if_changed
 
@@ -140,7 +140,7 @@ def _read(files: list[_File], config: Config) -> None:
             # permissions does not change its size or modification time.
             one.outcome = Outcome(one.file.source, (-1, -1), "", None, error=str(exc))
             continue
-        one.digest = hashlib.blake2b(one.data, digest_size=16).hexdigest()
+        one.digest = hex_digest(one.data, size=16)
         if one.digest == one.before.digest:
             one.outcome = Outcome(one.file.source, one.stat, one.digest, None, unchanged=True)
         else:
