@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.build.workers import STAGES, Batch, Before, Outcome, read_files
+from feeds.build.workers import STAGES, Batch, Before, Outcome, ReadSettings, read_files
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
 from feeds.images.signing import ImageSigner, image_signer
@@ -97,7 +97,7 @@ def ingest(
     peaks = [0]
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     done = 0
-    for batch in _batches(to_read, config, pages_dir, images, peaks):
+    for batch in _batches(to_read, ReadSettings.of(config), pages_dir, images, peaks):
         for stage, seconds in batch.work.items():
             work[stage] += seconds
         for outcome in batch.outcomes:
@@ -147,7 +147,7 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
 
 def _batches(
     to_read: Sequence[tuple[SourceFile, Before]],
-    config: Config,
+    settings: ReadSettings,
     pages_dir: Path | None,
     images: ImageSigner | None,
     peaks: list[int],
@@ -157,7 +157,7 @@ def _batches(
     workers = os.cpu_count() or 1
     if len(to_read) < POOL_FROM or workers < 2:
         for batch in batches:
-            yield read_files(batch, config, pages_dir, images)
+            yield read_files(batch, settings, pages_dir, images)
         return
     context = _pool_context()
     finished = 0
@@ -166,7 +166,7 @@ def _batches(
             max_workers=workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(config, pages_dir, images),
+            initargs=(settings, pages_dir, images),
         ) as pool:
             with _frozen():
                 results = pool.map(_read_batch, batches)  # forks the workers, if it forks
@@ -179,7 +179,7 @@ def _batches(
         # import): the build is slower without them, never wrong.
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
         for batch in batches[finished:]:
-            yield read_files(batch, config, pages_dir, images)
+            yield read_files(batch, settings, pages_dir, images)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -210,12 +210,14 @@ def _frozen() -> Iterator[None]:
         gc.unfreeze()  # this process's garbage is collected as before
 
 
-_worker: tuple[Config, Path | None, ImageSigner | None] | None = None
+_worker: tuple[ReadSettings, Path | None, ImageSigner | None] | None = None
 
 
-def _start_worker(config: Config, pages_dir: Path | None, images: ImageSigner | None) -> None:
+def _start_worker(
+    settings: ReadSettings, pages_dir: Path | None, images: ImageSigner | None
+) -> None:
     global _worker
-    _worker = (config, pages_dir, images)
+    _worker = (settings, pages_dir, images)
     # A worker waits for work on a pipe that its own process also holds open, so it would
     # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
     # pages long after the next build began. It leaves with its builder instead: at once
@@ -237,8 +239,8 @@ def _exit_with(sentinel: int) -> None:
 
 
 def _read_batch(batch: Sequence[tuple[SourceFile, Before]]) -> tuple[Batch, int]:
-    assert _worker is not None, "the pool initializer sets the configuration"
-    config, pages_dir, images = _worker
+    assert _worker is not None, "the pool initializer sets the settings"
+    settings, pages_dir, images = _worker
     with _in_batch:
-        read = read_files(batch, config, pages_dir, images, stop=_builder_gone.is_set)
+        read = read_files(batch, settings, pages_dir, images, stop=_builder_gone.is_set)
     return read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
