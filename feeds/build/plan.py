@@ -22,6 +22,7 @@ from feeds.build.archives import (
 from feeds.build.documents import feed_documents
 from feeds.build.ingest import Ingested
 from feeds.build.selection import feed_specs, select_feeds, unmatched_categories
+from feeds.catalogue.last_build import FeedState, KeptHeadline, LastBuild
 from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
@@ -53,7 +54,6 @@ from feeds.tree.writer import (
 ROBOTS = b"User-agent: *\nDisallow:\n"
 SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
 HEADLINES = 5  # the newest entries the index lists under each feed
-EMPTY_SINCE = "empty_since"  # catalogue key: when the site was first published without articles
 
 
 def publish_build(
@@ -75,18 +75,18 @@ def publish_build(
         config.archives,
     )
     pages_sig = digest(__version__, FORMAT, config.site, config.source.timezone.key)
-    previous = catalogue.feed_signatures()
-    if not (full or changed) and catalogue.get("render") == render_sig:
+    last = catalogue.last_build()
+    previous = {slug: feed.signature for slug, feed in last.feeds.items()}
+    if not (full or changed) and last.render_signature == render_sig:
         # Nothing changed since the last build: nothing to render or write; the same
         # categories as last time match nothing.
         clock.lap("select, render")
-        unmatched = tuple(json.loads(catalogue.get("unmatched") or "[]"))
-        return _report(len(previous), 0, errors, warnings, failed, unmatched)
+        return _report(len(previous), 0, errors, warnings, failed, last.unmatched)
 
     listings, duplicates = _winners(catalogue.listings())
     errors += [error for _, error in duplicates]
     unmatched = tuple(unmatched_categories(config, listings))
-    newest = _site_time(catalogue, listings)
+    newest, empty_since = _site_time(listings, last.empty_since)
     selections = select_feeds(
         feed_specs(config, listings), listings, lambda s: catalogue.body_text(s.source)
     )
@@ -113,9 +113,9 @@ def publish_build(
     # A feed cut to fit max_bytes holds fewer entries than it was given: the index says how
     # many its documents hold, kept from the build that last rendered them.
     counts = {
-        slug: n
-        for slug, n in json.loads(catalogue.get("counts") or "{}").items()
-        if slug in signatures
+        slug: feed.held
+        for slug, feed in last.feeds.items()
+        if feed.held is not None and slug in signatures
     } | {slug: n for slug, n in held.items() if selections_by_slug[slug].spec.max_bytes}
     links = feed_links(config.site, selections, counts=counts)
     latest = {s.spec.slug: s.entries[:HEADLINES] for s in selections}
@@ -123,9 +123,11 @@ def publish_build(
     # the index is rendered.
     listed = {slug: [(e.id, e.digest) for e in entries] for slug, entries in latest.items()}
     index_sig = digest(render_sig, links, newest, config.source.timezone.key, listed)
-    if full or catalogue.get("index") != index_sig:
+    headlines = last.headlines
+    if full or last.index_signature != index_sig:
+        headlines = _kept_headlines(config, catalogue, latest, last.headlines)
         links = feed_links(
-            config.site, selections, _headlines(config, catalogue, latest), counts=counts
+            config.site, selections, _headlines(config, latest, headlines), counts=counts
         )
         for path, data in (
             ("index.html", render_index(config.site, links)),
@@ -137,7 +139,7 @@ def publish_build(
         documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
     clock.lap("select, render")
 
-    rewrite_pages = full or catalogue.get("pages") != pages_sig
+    rewrite_pages = full or last.pages_signature != pages_sig
     # Pages of articles read just now were written by the readers; but where two files
     # claim one id, both wrote its page, and the winner's must be the one that stays.
     contested = {listing.id for listing, _ in duplicates}
@@ -170,11 +172,10 @@ def publish_build(
         upcoming += [archive_path(slug, n) for slug, numbers in due.items() for n in numbers]
         result = publish_changes(config.output.dir, writes, removals, ingested.pages, upcoming)
         written, unchanged, removed = result.written, result.unchanged, result.removed
-        catalogue.set_feed_signatures(signatures)
-        for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):
-            catalogue.put(key, value)
-        catalogue.put("unmatched", json.dumps(unmatched, ensure_ascii=False))
-        catalogue.put("counts", json.dumps(counts, sort_keys=True))
+        feeds = {slug: FeedState(sig, counts.get(slug)) for slug, sig in signatures.items()}
+        catalogue.record_last_build(
+            LastBuild(render_sig, pages_sig, index_sig, feeds, headlines, unmatched, empty_since)
+        )
         clock.lap("publish")
     else:
         written, unchanged, removed = tuple(path for path, _ in writes), (), ()
@@ -191,19 +192,17 @@ def publish_build(
     )
 
 
-def _site_time(catalogue: Catalogue, listings: Sequence[Listing]) -> datetime:
-    """The time of the site: its newest entry's, which also dates a feed with no entry yet.
-    With no article at all, the time the site was first published so, kept in the
-    catalogue: the feeds' bytes (and Last-Modified) must not change from build to build."""
+def _site_time(listings: Sequence[Listing], empty_since: int | None) -> tuple[datetime, int | None]:
+    """The time of the site: its newest entry's, which also dates a feed with no entry yet;
+    and the `empty_since` to keep. With no article at all, the time the site was first
+    published so, kept: the feeds' bytes (and Last-Modified) must not change from build to
+    build. Once there are articles it is forgotten: the next empty site gets a time of its own.
+    """
     if listings:
-        if catalogue.get(EMPTY_SINCE):
-            catalogue.put(EMPTY_SINCE, "")  # the next empty site gets a time of its own
-        return datetime.fromtimestamp(max(s.updated for s in listings), UTC)
-    kept = catalogue.get(EMPTY_SINCE)
-    if kept is None or not kept.isdigit():
-        kept = str(int(time.time()))
-        catalogue.put(EMPTY_SINCE, kept)
-    return datetime.fromtimestamp(int(kept), UTC)
+        return datetime.fromtimestamp(max(s.updated for s in listings), UTC), None
+    if empty_since is None:
+        empty_since = int(time.time())
+    return datetime.fromtimestamp(empty_since, UTC), empty_since
 
 
 def _signed(signature: str, archive: int) -> str:
@@ -230,28 +229,39 @@ def _winners(listings: list[Listing]) -> tuple[list[Listing], list[tuple[Listing
     return winners, losers
 
 
-def _headlines(
-    config: Config, catalogue: Catalogue, latest: Mapping[str, Sequence[Listing]]
-) -> dict[str, list[Headline]]:
-    """The index's lines for these entries, by feed. Each title and link is kept in the
-    catalogue with its article's digest, so a new article costs one read, not one per line."""
+def _kept_headlines(
+    config: Config,
+    catalogue: Catalogue,
+    latest: Mapping[str, Sequence[Listing]],
+    kept: Mapping[str, KeptHeadline],
+) -> dict[str, KeptHeadline]:
+    """The title and link of each of these entries, by source. Each is kept with its
+    article's digest, so a new article costs one read, not one per line of the index."""
     wanted = {e.source: e for entries in latest.values() for e in entries}
-    kept = json.loads(catalogue.get("headlines") or "{}")
     known = {
-        source: (title, url)
-        for source, (digest, title, url) in kept.items()
-        if source in wanted and wanted[source].digest == digest
+        source: (headline.title, headline.url)
+        for source, headline in kept.items()
+        if source in wanted and wanted[source].digest == headline.digest
     }
     missing = {wanted[source].id: source for source in wanted if source not in known}
     for article in catalogue.articles(missing.values()):
         known[missing[article.id]] = (article.title, entry_url(config.site, article))
-    kept = {source: [wanted[source].digest, *known[source]] for source in wanted}
-    catalogue.put("headlines", json.dumps(kept, ensure_ascii=False, sort_keys=True))
+    return {source: KeptHeadline(wanted[source].digest, *known[source]) for source in wanted}
+
+
+def _headlines(
+    config: Config,
+    latest: Mapping[str, Sequence[Listing]],
+    kept: Mapping[str, KeptHeadline],
+) -> dict[str, list[Headline]]:
+    """The index's lines, by feed."""
     zone = config.source.timezone
     return {
         slug: [
             Headline(
-                *known[e.source], datetime.fromtimestamp(e.published, zone).strftime("%Y-%m-%d")
+                kept[e.source].title,
+                kept[e.source].url,
+                datetime.fromtimestamp(e.published, zone).strftime("%Y-%m-%d"),
             )
             for e in entries
         ]
