@@ -12,15 +12,13 @@ import sqlite3
 from collections.abc import Collection
 from dataclasses import replace
 
-from feeds import __version__
 from feeds.build.ingest import Progress, Settled, ingest
 from feeds.build.lock import BuildNote, Interrupted
-from feeds.build.plan import digest, publish_build
-from feeds.catalogue.store import FILE_NAME, SCHEMA_VERSION, Catalogue, set_aside
+from feeds.build.plan import publish_build
+from feeds.build.signatures import rules_signature
+from feeds.catalogue.store import FILE_NAME, Catalogue, set_aside
 from feeds.config import Config
 from feeds.errors import PublishError
-from feeds.images.signing import image_rules
-from feeds.render.formats import FORMAT
 from feeds.tree.report import BuildReport, Clock
 from feeds.tree.status import write_status
 from feeds.tree.writer import (
@@ -40,25 +38,6 @@ _SQLITE_ENVIRONMENT = {
 }
 
 log = logging.getLogger("feeds")
-
-
-def rules_signature(config: Config, *, make_key: bool = True) -> str:
-    """Everything that shapes a parsed and cleaned article: when it changes, all is re-read."""
-    return digest(
-        __version__,
-        FORMAT,
-        SCHEMA_VERSION,
-        config.source.timezone.key,
-        config.source.updated,
-        config.source.max_bytes,
-        config.clean.remove,
-        config.clean.drop_images,
-        config.clean.summary_length,
-        config.site.base_url,  # relative URLs in bodies resolve against it
-        *image_rules(
-            config, make_key=make_key
-        ),  # nothing when the proxy is off: the signature stays as it was
-    )
 
 
 def build(
