@@ -35,7 +35,7 @@ from feeds.render.formats import EPOCH, entry_template, filled, render_archive
 from feeds.tree.urls import archive_path
 from feeds.tree.writer import Document
 
-# An entry's id in an Atom document this module's feeds publish (see render._atom_entry).
+# An entry's id in an Atom document this module's feeds publish (see render.formats._atom_entry).
 _ENTRY_ID = re.compile(rb"<entry>\s*<id>([^<]+)</id>")
 
 

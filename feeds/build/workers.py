@@ -230,7 +230,7 @@ def _encode(one: _File, settings: ReadSettings) -> None:
     assert one.parsed is not None and one.body is not None
     one.article = joined_article(one.parsed, one.body)
     # Serialised here only when archives will want every entry; else the few entries
-    # that make it into a feed are serialised when first needed (see Catalogue.fragments).
+    # that make it into a feed are serialised when first needed (see Catalogue.entry_templates).
     template = entry_template(settings.site, one.article) if settings.archives else None
     one.record = encode(one.file.source, one.article, template)
 
