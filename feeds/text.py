@@ -1,7 +1,9 @@
-"""Plain-text helpers shared by the stages. Contains no business logic."""
+"""Plain-text helpers shared by the stages, and the one digest they all use. Contains no
+business logic."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 
@@ -112,3 +114,14 @@ def encodable(text: str) -> str:
         return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
     return _SURROGATE.sub(escape, text)
+
+
+def hex_digest(data: bytes | str, size: int) -> str:
+    """The BLAKE2b digest of `data` (text as UTF-8), `size` bytes long, in hex.
+
+    Each caller's size is part of what it stores or publishes (ETags, ids, signatures): a
+    different size changes those bytes.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.blake2b(data, digest_size=size).hexdigest()

@@ -11,7 +11,7 @@ from scan import active_content
 from sites import FIXED_MTIME, article_text, make_site
 from xss_vectors import article, vectors
 
-from feeds.build.plan import HEADLINES
+from feeds.build.site_files import HEADLINES
 from feeds.catalogue.store import Catalogue
 from feeds.tree.writer import MANIFEST
 from feeds.web.app import create_app

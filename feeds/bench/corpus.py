@@ -13,7 +13,6 @@ Everything else (front matter, images, the cruft after the text) is drawn alike 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import sys
 from collections.abc import Iterator, Sequence
@@ -22,6 +21,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Generic, Literal, TypeVar, get_args
+
+from feeds.text import hex_digest
 
 _T = TypeVar("_T")
 
@@ -438,7 +439,7 @@ def _article(
 
 
 def _digest(seed: int, index: int) -> str:
-    return hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).hexdigest()
+    return hex_digest(f"{seed}:{index}", size=8)
 
 
 def iter_articles(

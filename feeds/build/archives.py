@@ -25,17 +25,17 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
-from feeds.catalogue.archive_tables import ArchiveState
-from feeds.catalogue.store import Catalogue
-from feeds.config import Config, FeedSpec
-from feeds.catalogue.records import Listing
-from feeds.tree.writer import Document
-from feeds.render.formats import EPOCH, entry_template, filled, render_archive
+from feeds.build.contents import SiteContents
 from feeds.build.selection import belongs, select_feeds
-from feeds.model import Selection
+from feeds.catalogue.archive_tables import ArchiveState
+from feeds.catalogue.records import Listing
+from feeds.catalogue.store import Catalogue
+from feeds.config import FeedSpec, SiteConfig
+from feeds.render.formats import EPOCH, entry_template, filled, render_archive
 from feeds.tree.urls import archive_path
+from feeds.tree.writer import Document
 
-# An entry's id in an Atom document this module's feeds publish (see render._atom_entry).
+# An entry's id in an Atom document this module's feeds publish (see render.formats._atom_entry).
 _ENTRY_ID = re.compile(rb"<entry>\s*<id>([^<]+)</id>")
 
 
@@ -111,65 +111,81 @@ def restore(
 
 def plan_archives(
     catalogue: Catalogue,
-    selections: Sequence[Selection[Listing]],
+    contents: SiteContents,
     shown: Mapping[str, Sequence[str]],
     states: Mapping[str, ArchiveState],
-    listings: Sequence[Listing],
-    by_id: Mapping[str, Listing],
     changed: frozenset[str],
-    text_of: Callable[[Listing], str],
     restore_from: Restore,
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;
-    `states`: the archives as stored; `listings`: every article, newest first, and `by_id`
-    the same by article id; `changed`: the sources read or gone this build; `restore_from`:
-    a feed's archive as published, for a feed the catalogue has none of.
+    `states`: the archives as stored; `changed`: the sources read or gone this build;
+    `restore_from`: a feed's archive as published, for a feed the catalogue has none of.
     Reads the catalogue, writes nothing: see record_archives."""
+    text_of = partial(_body_text, catalogue)
     unlimited = [
-        replace(s.spec, limit=sys.maxsize) for s in selections if s.spec.slug not in states
+        replace(s.spec, limit=sys.maxsize) for s in contents.selections if s.spec.slug not in states
     ]
     # A feed without an archive yet: everything it holds beyond its document is archived.
     complete = {
         selection.spec.slug: selection.entries
-        for selection in (select_feeds(unlimited, listings, text_of) if unlimited else [])
+        for selection in (select_feeds(unlimited, contents.listings, text_of) if unlimited else [])
     }
-    touched = [s for s in listings if s.source in changed] if changed else []
+    touched = [s for s in contents.listings if s.source in changed] if changed else []
     plans: dict[str, ArchivePlan] = {}
-    for selection in selections:
+    for selection in contents.selections:
         spec = selection.spec
         in_document = set(shown[spec.slug])
         state = states.get(spec.slug)
         restored: tuple[str, ...] = ()
         if state is None:
-            found = restore_from(spec)
-            state = ArchiveState(spec.limit, 0, ())
-            if found is not None:
-                restored = found.ids
-                state = ArchiveState(found.size, len(restored), ())
+            state, restored = _first_state(spec, restore_from)
             placed = set(restored)
             candidates = [
                 s for s in complete[spec.slug] if s.id not in in_document and s.id not in placed
             ]
         else:
             # What left the document since the last build, or changed: if it still belongs.
+            by_id = contents.by_id
             left = [by_id[i] for i in state.shown if i not in in_document and i in by_id]
             candidates = [
                 s
                 for s in dict.fromkeys(left + touched)
                 if s.id not in in_document and belongs(spec, s, text_of)
             ]
-        known = catalogue.archives.holding(spec.slug, [s.id for s in candidates])
-        new = sorted(
-            (s for s in candidates if s.id not in known), key=lambda s: (s.published, s.id)
-        )
-        appended = tuple(s.id for s in new)
-        after = ArchiveState(state.size, state.total + len(appended), tuple(shown[spec.slug]))
-        changed_state = bool(appended) or after.shown != state.shown or spec.slug not in states
-        previous = newest_document(state.total, state.size)
-        plans[spec.slug] = ArchivePlan(
-            spec.slug, after, appended, previous, changed_state, restored
-        )
+        plan = _plan(catalogue, spec.slug, state, candidates, shown[spec.slug])
+        # A feed's first archive is stored even when empty, with what was read back.
+        new = spec.slug not in states
+        plans[spec.slug] = replace(plan, changed=True, restored=restored) if new else plan
     return plans
+
+
+def _body_text(catalogue: Catalogue, listing: Listing) -> str:
+    return catalogue.body_text(listing.source)
+
+
+def _first_state(spec: FeedSpec, restore_from: Restore) -> tuple[ArchiveState, tuple[str, ...]]:
+    """The archive of a feed the catalogue has none of: the published one, or an empty one;
+    and the ids read back from the published documents."""
+    found = restore_from(spec)
+    if found is None:
+        return ArchiveState(spec.limit, 0, ()), ()
+    return ArchiveState(found.size, len(found.ids), ()), found.ids
+
+
+def _plan(
+    catalogue: Catalogue,
+    slug: str,
+    state: ArchiveState,
+    candidates: Sequence[Listing],
+    shown: Sequence[str],
+) -> ArchivePlan:
+    """A feed's archive with the `candidates` it does not hold yet appended, oldest first."""
+    known = catalogue.archives.holding(slug, [s.id for s in candidates])
+    new = sorted((s for s in candidates if s.id not in known), key=lambda s: (s.published, s.id))
+    appended = tuple(s.id for s in new)
+    after = ArchiveState(state.size, state.total + len(appended), tuple(shown))
+    changed = bool(appended) or after.shown != state.shown
+    return ArchivePlan(slug, after, appended, newest_document(state.total, state.size), changed)
 
 
 def record_archives(
@@ -203,17 +219,16 @@ def archives_due(
 
 
 def archive_documents(
-    config: Config,
+    site: SiteConfig,
     catalogue: Catalogue,
-    selections: Mapping[str, Selection[Listing]],
+    contents: SiteContents,
     plans: Mapping[str, ArchivePlan],
     due: Mapping[str, list[int]],
-    by_id: Mapping[str, Listing],
 ) -> Iterator[tuple[str, Document]]:
-    """The due archive documents, rendered one at a time. `by_id`: every article by id."""
-    make_entry = partial(entry_template, config.site)
+    """The due archive documents, rendered one at a time."""
+    make_entry = partial(entry_template, site)
     for slug, numbers in due.items():
-        plan, spec = plans[slug], selections[slug].spec
+        plan, spec, by_id = plans[slug], contents.by_slug[slug].spec, contents.by_id
         for number in numbers:
             ids = catalogue.archives.between(slug, *plan.sequence(number))
             # An article deleted since it was archived is left out when its document is
@@ -222,6 +237,6 @@ def archive_documents(
             templates = catalogue.entry_templates((s.source for s in held), make_entry)
             found = filled(templates, atom_only=True)
             entries = [found[s.source] for s in held]
-            data = render_archive(config.site, spec, number, entries, full=plan.is_full(number))
+            data = render_archive(site, spec, number, entries, full=plan.is_full(number))
             modified = max((e.updated for e in entries), default=EPOCH.timestamp())
             yield archive_path(slug, number), Document(data, modified)

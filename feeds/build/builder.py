@@ -10,49 +10,34 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Collection
-from dataclasses import asdict, replace
+from dataclasses import replace
 
-from feeds import __version__
-from feeds.build.plan import digest, publish_build
-from feeds.catalogue.store import FILE_NAME, SCHEMA_VERSION, Catalogue, set_aside
-from feeds.config import Config
-from feeds.errors import PublishError
-from feeds.images.signing import image_rules
 from feeds.build.ingest import Progress, Settled, ingest
 from feeds.build.lock import BuildNote, Interrupted
+from feeds.build.plan import publish_build
+from feeds.build.signatures import rules_signature
+from feeds.catalogue.store import FILE_NAME, Catalogue, set_aside
+from feeds.config import Config
+from feeds.errors import PublishError
+from feeds.tree.report import BuildReport, Clock
+from feeds.tree.status import write_status
 from feeds.tree.writer import (
     HALF_WAY,
     check_writable,
     tidy_interrupted,
 )
-from feeds.render.formats import FORMAT
-from feeds.tree.report import BuildReport, Clock
-from feeds.tree.status import write_status
 
 # SQLite result codes that say the disk or the permissions failed, not the database file:
-# FULL, IOERR, READONLY, CANTOPEN, PERM. The catalogue is fine; the build cannot go on.
-_SQLITE_ENVIRONMENT = {13, 10, 8, 14, 3}
+# the catalogue is fine; the build cannot go on.
+_SQLITE_ENVIRONMENT = {
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PERM,
+}
 
 log = logging.getLogger("feeds")
-
-
-def rules_signature(config: Config, *, make_key: bool = True) -> str:
-    """Everything that shapes a parsed and cleaned article: when it changes, all is re-read."""
-    return digest(
-        __version__,
-        FORMAT,
-        SCHEMA_VERSION,
-        config.source.timezone.key,
-        config.source.updated,
-        config.source.max_bytes,
-        config.clean.remove,
-        config.clean.drop_images,
-        config.clean.summary_length,
-        config.site.base_url,  # relative URLs in bodies resolve against it
-        *image_rules(
-            config, make_key=make_key
-        ),  # nothing when the proxy is off: the signature stays as it was
-    )
 
 
 def build(
@@ -174,19 +159,17 @@ class Builder:
         report = publish_build(config, catalogue, ingested, write, clock)
         if write:
             catalogue.commit()  # only after publishing: a failed publish is retried
-        report = BuildReport(
-            **{
-                **asdict(report),
-                "articles_found": ingested.found,
-                "files_read": ingested.read,
-                "files_written": report.files_written + ingested.pages_written,
-                "deferred": ingested.deferred,
-                "warnings": ingested.skipped + report.warnings,
-                "timings": clock.timings,
-                "work": ingested.work,
-                "worker_peak_rss": ingested.worker_peak_rss,
-                "head_images_dropped": ingested.head_images_dropped,
-            }
+        report = replace(
+            report,
+            articles_found=ingested.found,
+            files_read=ingested.read,
+            files_written=report.files_written + ingested.pages_written,
+            deferred=ingested.deferred,
+            warnings=ingested.skipped + report.warnings,
+            timings=clock.timings,
+            work=ingested.work,
+            worker_peak_rss=ingested.worker_peak_rss,
+            head_images_dropped=ingested.head_images_dropped,
         )
         if write:
             write_status(config.state.dir, report.status())

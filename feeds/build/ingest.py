@@ -16,17 +16,17 @@ import multiprocessing.connection
 import os
 import resource
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.catalogue.store import Catalogue
+from feeds.build.workers import STAGES, Batch, Before, Outcome, ReadSettings, read_files
+from feeds.catalogue.store import Catalogue, Known
 from feeds.config import Config
 from feeds.images.signing import ImageSigner, image_signer
-from feeds.build.workers import STAGES, Batch, Before, Outcome, read_files
-from feeds.sources.files import SourceFile, scan_sources, stat_sources
+from feeds.sources.files import Scan, SourceFile, scan_sources, stat_sources
 
 Progress = Callable[[int, int], None]  # called with (files read, files to read)
 Settled = Callable[[SourceFile], bool]  # False: the file may still be being written
@@ -68,20 +68,56 @@ def ingest(
     """Scan the source dir (or just the paths in `only`) and record every change in the
     catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
     known = catalogue.known()
-    looked = (
-        None if only is None else stat_sources(config.source.dir, only, config.source.extensions)
+    scan, gone, whole = _look(config, known, only)
+    to_read, waiting = _to_read(catalogue, known, scan.files, settled)
+    images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
+    recorded = _read_and_record(
+        catalogue, to_read, ReadSettings.of(config), pages_dir, images, progress
     )
+    for source in gone:
+        catalogue.forget(source)
+    found = len(scan.files) if whole else len(catalogue.known().keys() | waiting)
+    return Ingested(
+        found,
+        len(to_read),
+        recorded.changed | gone,
+        frozenset(waiting),
+        scan.skipped,
+        recorded.pages,
+        recorded.pages_written,
+        recorded.work,
+        recorded.worker_peak_rss,
+        recorded.head_images_dropped,
+    )
+
+
+def _look(
+    config: Config, known: Mapping[str, Known], only: Collection[str] | None
+) -> tuple[Scan, set[str], bool]:
+    """The article files to consider, the known sources that are gone, and whether that is
+    the whole source dir (when `only` is None, or names a directory)."""
+    source = config.source
+    looked = None if only is None else stat_sources(source.dir, only, source.extensions)
     if looked is None:
-        scan = scan_sources(config.source.dir, config.source.extensions)
-        gone = known.keys() - {file.source for file in scan.files}
-    else:
-        scan, missing = looked
-        prefixes = tuple(m + "/" for m in missing)  # a deleted directory takes its files along
-        gone = {s for s in known if s in missing or s.startswith(prefixes)}
+        scan = scan_sources(source.dir, source.extensions)
+        return scan, known.keys() - {file.source for file in scan.files}, True
+    scan, missing = looked
+    prefixes = tuple(m + "/" for m in missing)  # a deleted directory takes its files along
+    return scan, {s for s in known if s in missing or s.startswith(prefixes)}, False
+
+
+def _to_read(
+    catalogue: Catalogue,
+    known: Mapping[str, Known],
+    files: Sequence[SourceFile],
+    settled: Settled | None,
+) -> tuple[list[tuple[SourceFile, Before]], set[str]]:
+    """The new and changed files, each with what the catalogue holds for it; and those left
+    for a later build (changed, but perhaps still being written)."""
     to_read: list[tuple[SourceFile, Before]] = []
     changes = catalogue.changes()
-    waiting: set[str] = set()  # changed, but perhaps still being written
-    for file in scan.files:
+    waiting: set[str] = set()
+    for file in files:
         before = known.get(file.source)
         if before is not None and (before.size, before.mtime_ns) == (file.size, file.mtime_ns):
             continue
@@ -90,15 +126,37 @@ def ingest(
             continue
         digest = before.digest if before is not None else None
         to_read.append((file, Before(digest, changes.get(file.source))))
+    return to_read, waiting
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """What reading the new and changed files did, recorded in the catalogue."""
+
+    changed: frozenset[str]  # sources whose article appeared or changed
+    pages: frozenset[str]  # see Ingested
+    pages_written: int
+    work: dict[str, float]
+    worker_peak_rss: int
+    head_images_dropped: int
+
+
+def _read_and_record(
+    catalogue: Catalogue,
+    to_read: Sequence[tuple[SourceFile, Before]],
+    settings: ReadSettings,
+    pages_dir: Path | None,
+    images: ImageSigner | None,
+    progress: Progress | None,
+) -> _Recorded:
+    """Read the files and record each outcome in the catalogue as it comes."""
     changed: set[str] = set()
     pages: set[str] = set()
-    pages_written = dropped = 0
+    pages_written = dropped = done = 0
     work = dict.fromkeys(STAGES, 0.0)
     peaks = [0]
-    images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
-    done = 0
-    for batch in _batches(to_read, config, pages_dir, images, peaks):
-        for stage, seconds in zip(STAGES, batch.work, strict=True):
+    for batch in _batches(to_read, settings, pages_dir, images, peaks):
+        for stage, seconds in batch.work.items():
             work[stage] += seconds
         for outcome in batch.outcomes:
             if _record(catalogue, outcome):
@@ -110,22 +168,7 @@ def ingest(
             done += 1
             if progress is not None:
                 progress(done, len(to_read))
-    for source in gone:
-        catalogue.forget(source)
-        changed.add(source)
-    found = len(scan.files) if looked is None else len(catalogue.known().keys() | waiting)
-    return Ingested(
-        found,
-        len(to_read),
-        frozenset(changed),
-        frozenset(waiting),
-        scan.skipped,
-        frozenset(pages),
-        pages_written,
-        work,
-        max(peaks),
-        dropped,
-    )
+    return _Recorded(frozenset(changed), frozenset(pages), pages_written, work, max(peaks), dropped)
 
 
 def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
@@ -147,7 +190,7 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
 
 def _batches(
     to_read: Sequence[tuple[SourceFile, Before]],
-    config: Config,
+    settings: ReadSettings,
     pages_dir: Path | None,
     images: ImageSigner | None,
     peaks: list[int],
@@ -157,7 +200,7 @@ def _batches(
     workers = os.cpu_count() or 1
     if len(to_read) < POOL_FROM or workers < 2:
         for batch in batches:
-            yield read_files(batch, config, pages_dir, images)
+            yield read_files(batch, settings, pages_dir, images)
         return
     context = _pool_context()
     finished = 0
@@ -166,7 +209,7 @@ def _batches(
             max_workers=workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(config, pages_dir, images),
+            initargs=(settings, pages_dir, images),
         ) as pool:
             with _frozen():
                 results = pool.map(_read_batch, batches)  # forks the workers, if it forks
@@ -179,7 +222,7 @@ def _batches(
         # import): the build is slower without them, never wrong.
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
         for batch in batches[finished:]:
-            yield read_files(batch, config, pages_dir, images)
+            yield read_files(batch, settings, pages_dir, images)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -210,12 +253,14 @@ def _frozen() -> Iterator[None]:
         gc.unfreeze()  # this process's garbage is collected as before
 
 
-_worker: tuple[Config, Path | None, ImageSigner | None] | None = None
+_worker: tuple[ReadSettings, Path | None, ImageSigner | None] | None = None
 
 
-def _start_worker(config: Config, pages_dir: Path | None, images: ImageSigner | None) -> None:
+def _start_worker(
+    settings: ReadSettings, pages_dir: Path | None, images: ImageSigner | None
+) -> None:
     global _worker
-    _worker = (config, pages_dir, images)
+    _worker = (settings, pages_dir, images)
     # A worker waits for work on a pipe that its own process also holds open, so it would
     # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
     # pages long after the next build began. It leaves with its builder instead: at once
@@ -237,8 +282,8 @@ def _exit_with(sentinel: int) -> None:
 
 
 def _read_batch(batch: Sequence[tuple[SourceFile, Before]]) -> tuple[Batch, int]:
-    assert _worker is not None, "the pool initializer sets the configuration"
-    config, pages_dir, images = _worker
+    assert _worker is not None, "the pool initializer sets the settings"
+    settings, pages_dir, images = _worker
     with _in_batch:
-        read = read_files(batch, config, pages_dir, images, stop=_builder_gone.is_set)
+        read = read_files(batch, settings, pages_dir, images, stop=_builder_gone.is_set)
     return read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

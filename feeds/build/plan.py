@@ -1,263 +1,139 @@
-"""From an up-to-date catalogue to the published tree: choose every feed's entries, render
-what changed (feeds, index, pages), write it and remove what is no longer published.
+"""From an up-to-date catalogue to the published tree, in stages: what the site holds
+(contents), the feeds and site files whose inputs changed since the last build (documents,
+site_files), the pages and archive documents to write and the files to remove (TreeChanges);
+then writing it all and keeping what it was made from for the next build (LastBuild).
 
 A feed whose entries did not change keeps its bytes, so its ETag stays the same.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
-from datetime import UTC, datetime
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from feeds import __version__
-from feeds.build.archives import (
-    archive_documents,
-    archives_due,
-    newest_document,
-)
+from feeds.build.archives import archive_documents, archives_due
+from feeds.build.contents import SiteContents, site_contents
+from feeds.build.documents import FeedDocuments, feed_documents, feeds_to_render
+from feeds.build.ingest import Ingested
+from feeds.build.signatures import SettingsSignatures, settings_signatures
+from feeds.build.site_files import SITE_FILES, SiteFiles, site_files
+from feeds.catalogue.last_build import FeedState, LastBuild
+from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
-from feeds.catalogue.records import Listing
-from feeds.build.documents import feed_documents
-from feeds.build.ingest import Ingested
-from feeds.render.pages import (
-    Headline,
-    feed_links,
-    render_article_page,
-    render_index,
-    render_opml,
-    render_stylesheet,
-)
-from feeds.tree.writer import (
-    Document,
-    publish_changes,
-    read_manifest,
-)
-from feeds.render.formats import (
-    EPOCH,
-    FORMAT,
-    STYLESHEET,
-    entry_url,
-)
+from feeds.render.pages import render_article_page
 from feeds.tree.report import BuildReport, Clock
-from feeds.model import Selection
-from feeds.build.selection import feed_specs, select_feeds, unmatched_categories
 from feeds.tree.urls import FEED_FORMATS, archive_path, article_path, feed_path
+from feeds.tree.writer import Document, PublishResult, publish_changes, read_manifest
 
-# Feeds are meant to be fetched by readers and indexed by anyone.
-ROBOTS = b"User-agent: *\nDisallow:\n"
-SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
-HEADLINES = 5  # the newest entries the index lists under each feed
-EMPTY_SINCE = "empty_since"  # catalogue key: when the site was first published without articles
+
+@dataclass(frozen=True)
+class TreeChanges:
+    """What a build changes in the output tree besides the documents it rendered."""
+
+    pages: Sequence[Listing]  # the articles whose pages are written
+    due: Mapping[str, list[int]]  # the archive documents written, by feed slug
+    removals: frozenset[str]  # paths no longer published
+
+    def paths(self) -> list[str]:
+        """The paths of the pages and archive documents written."""
+        archives = [archive_path(slug, n) for slug, numbers in self.due.items() for n in numbers]
+        return [s.page for s in self.pages] + archives
 
 
 def publish_build(
     config: Config, catalogue: Catalogue, ingested: Ingested, write: bool, clock: Clock
 ) -> BuildReport:
-    changed = ingested.changed
-    errors, warnings = catalogue.problems()
-    failed = len(errors)
+    """Render what changed since the last build; publish it when `write`, else only count it."""
+    last = catalogue.last_build()
     manifest = read_manifest(config.output.dir) if write else None
-    full = catalogue.fresh or manifest is None
-    render_sig = digest(
-        __version__,
-        FORMAT,
-        config.site,
-        config.feeds,
-        config.category_feeds,
-        config.schedule.interval,
-        config.websub.hub,  # every document names it
-        config.archives,
-    )
-    pages_sig = digest(__version__, FORMAT, config.site, config.source.timezone.key)
-    previous = catalogue.feed_signatures()
-    if not (full or changed) and catalogue.get("render") == render_sig:
+    full = catalogue.fresh or manifest is None  # the whole tree is written
+    settings = settings_signatures(config)
+    if not (full or ingested.changed) and last.render_signature == settings.render:
         # Nothing changed since the last build: nothing to render or write; the same
         # categories as last time match nothing.
         clock.lap("select, render")
-        unmatched = tuple(json.loads(catalogue.get("unmatched") or "[]"))
-        return _report(len(previous), 0, errors, warnings, failed, unmatched)
+        return _report(catalogue, (), len(last.feeds), 0, last.unmatched)
 
-    listings, duplicates = _winners(catalogue.listings())
-    errors += [error for _, error in duplicates]
-    unmatched = tuple(unmatched_categories(config, listings))
-    newest = _site_time(catalogue, listings)
-    selections = select_feeds(
-        feed_specs(config, listings), listings, lambda s: catalogue.body_text(s.source)
+    contents = site_contents(config, catalogue, last.empty_since)
+    chosen = feeds_to_render(
+        contents,
+        last=last.feeds,
+        render=settings.render,
+        archives=catalogue.archives.states() if config.archives else None,
+        full=full,
     )
-    states = catalogue.archives.states() if config.archives else {}
-    signatures: dict[str, str] = {}
-    to_render: dict[str, Selection[Listing]] = {}
-    for selection in selections:
-        slug = selection.spec.slug
-        entries = [(s.id, s.digest) for s in selection.entries]
-        signatures[slug] = digest(render_sig, selection.spec, entries, None if entries else newest)
-        state = states.get(slug)
-        # The Atom document links its newest archive document: that number signs it too.
-        signed = _signed(signatures[slug], newest_document(state.total, state.size) if state else 0)
-        if full or previous.get(slug) != signed or (config.archives and state is None):
-            to_render[slug] = selection
-
-    selections_by_slug = {s.spec.slug: s for s in selections}
-    by_id = {s.id: s for s in listings} if config.archives else {}
-    documents, plans, held = feed_documents(
-        config, catalogue, selections_by_slug, to_render, states, listings, by_id, changed, newest
+    feeds = feed_documents(config, catalogue, contents, chosen, ingested.changed)
+    counts = _counts(last, feeds, contents)
+    site = site_files(
+        config, catalogue, contents, counts=counts, last=last, render=settings.render, full=full
     )
-    for slug, plan in plans.items():
-        signatures[slug] = _signed(signatures[slug], plan.newest)
-    # A feed cut to fit max_bytes holds fewer entries than it was given: the index says how
-    # many its documents hold, kept from the build that last rendered them.
-    counts = {
-        slug: n
-        for slug, n in json.loads(catalogue.get("counts") or "{}").items()
-        if slug in signatures
-    } | {slug: n for slug, n in held.items() if selections_by_slug[slug].spec.max_bytes}
-    links = feed_links(config.site, selections, counts=counts)
-    latest = {s.spec.slug: s.entries[:HEADLINES] for s in selections}
-    # The newest entries' versions stand for their titles: reading those is left for when
-    # the index is rendered.
-    listed = {slug: [(e.id, e.digest) for e in entries] for slug, entries in latest.items()}
-    index_sig = digest(render_sig, links, newest, config.source.timezone.key, listed)
-    if full or catalogue.get("index") != index_sig:
-        links = feed_links(
-            config.site, selections, _headlines(config, catalogue, latest), counts=counts
-        )
-        for path, data in (
-            ("index.html", render_index(config.site, links)),
-            ("opml.xml", render_opml(config.site, links)),
-            (STYLESHEET, render_stylesheet(config.site)),
-        ):
-            documents[path] = Document(data, newest.timestamp())
-    if full:
-        documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
+    documents = {**feeds.documents, **site.documents}
     clock.lap("select, render")
 
-    rewrite_pages = full or catalogue.get("pages") != pages_sig
-    # Pages of articles read just now were written by the readers; but where two files
-    # claim one id, both wrote its page, and the winner's must be the one that stays.
-    contested = {listing.id for listing, _ in duplicates}
-    page_summaries = [
-        s
-        for s in listings
-        if (rewrite_pages or s.source in changed)
-        and (s.page not in ingested.pages or s.id in contested)
-    ]
-    pages = _pages(config, catalogue, [s.source for s in page_summaries])
-    current = {s.page for s in listings} | set(SITE_FILES)
-    current |= {feed_path(slug, fmt) for slug in signatures for fmt in FEED_FORMATS}
-    archived = {plan.slug: plan.documents() for plan in plans.values()}
-    current |= {path for paths in archived.values() for path in paths}
-    removals = (manifest or set()) - current
-    if manifest is None:  # a first build, or a tree that lost its manifest: ask the disk
-        due = archives_due(plans, lambda path: (config.output.dir / path).is_file())
-    else:
-        due = archives_due(plans, manifest.__contains__)
-    archived_now = (
-        archive_documents(config, catalogue, selections_by_slug, plans, due, by_id)
-        if plans
-        else iter(())
-    )
+    rewrite_pages = full or last.pages_signature != settings.pages
+    changes = _tree_changes(config, contents, feeds, manifest, ingested, rewrite_pages)
     # Pages first: a feed never links to a page that is not there yet; nor to an archive
     # document.
-    writes = _chain(_chain(pages, archived_now), documents.items())
-    if write:
-        upcoming = [s.page for s in page_summaries] + list(documents)
-        upcoming += [archive_path(slug, n) for slug, numbers in due.items() for n in numbers]
-        result = publish_changes(config.output.dir, writes, removals, ingested.pages, upcoming)
-        written, unchanged, removed = result.written, result.unchanged, result.removed
-        catalogue.set_feed_signatures(signatures)
-        for key, value in (("render", render_sig), ("pages", pages_sig), ("index", index_sig)):
-            catalogue.put(key, value)
-        catalogue.put("unmatched", json.dumps(unmatched, ensure_ascii=False))
-        catalogue.put("counts", json.dumps(counts, sort_keys=True))
-        clock.lap("publish")
-    else:
-        written, unchanged, removed = tuple(path for path, _ in writes), (), ()
-    # An archive document is written because its feed changed: the feed stands for it.
-    feeds_written = tuple(p for p in written if p.startswith("feeds/") and p.count("/") == 1)
-    changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
-    report = _report(len(signatures), len(changed_feeds), errors, warnings, failed, unmatched)
-    return BuildReport(
-        **{
-            **asdict(report),
-            "files_written": len(written) if write else 0,
-            "files_unchanged": len(unchanged),
-            "files_removed": len(removed),
-            "feeds_written": feeds_written if write else (),
-        }
+    writes = itertools.chain(
+        _pages(config, catalogue, [s.source for s in changes.pages]),
+        archive_documents(config.site, catalogue, contents, feeds.plans, changes.due),
+        documents.items(),
     )
-
-
-def _site_time(catalogue: Catalogue, listings: Sequence[Listing]) -> datetime:
-    """The time of the site: its newest entry's, which also dates a feed with no entry yet.
-    With no article at all, the time the site was first published so, kept in the
-    catalogue: the feeds' bytes (and Last-Modified) must not change from build to build."""
-    if listings:
-        if catalogue.get(EMPTY_SINCE):
-            catalogue.put(EMPTY_SINCE, "")  # the next empty site gets a time of its own
-        return datetime.fromtimestamp(max(s.updated for s in listings), UTC)
-    kept = catalogue.get(EMPTY_SINCE)
-    if kept is None or not kept.isdigit():
-        kept = str(int(time.time()))
-        catalogue.put(EMPTY_SINCE, kept)
-    return datetime.fromtimestamp(int(kept), UTC)
-
-
-def _signed(signature: str, archive: int) -> str:
-    """A feed's signature with the number of the archive document it links, if any."""
-    return digest(signature, archive) if archive else signature
-
-
-def _winners(listings: list[Listing]) -> tuple[list[Listing], list[tuple[Listing, str]]]:
-    """One article per id: the first file by path keeps it; the others are errors."""
-    owner: dict[str, str] = {}
-    for listing in listings:
-        if listing.id not in owner or listing.source < owner[listing.id]:
-            owner[listing.id] = listing.source
-    winners = [s for s in listings if owner[s.id] == s.source]  # still newest first
-    losers = [
-        (
-            s,
-            f"{s.source}: id {s.id!r} is already used by {owner[s.id]}: "
-            "give one of them a different `id` in its front matter",
+    if not write:
+        published = PublishResult(tuple(path for path, _ in writes), (), ())
+    else:
+        upcoming = [*changes.paths(), *documents]
+        published = publish_changes(
+            config.output.dir, writes, changes.removals, ingested.pages, upcoming
         )
-        for s in sorted(listings, key=lambda s: s.source)
-        if owner[s.id] != s.source
+        catalogue.record_last_build(_this_build(settings, contents, feeds, site, counts))
+        clock.lap("publish")
+    return _published_report(catalogue, contents, feeds, published, write)
+
+
+def _counts(last: LastBuild, feeds: FeedDocuments, contents: SiteContents) -> dict[str, int]:
+    """How many entries the documents of each feed cut to fit max_bytes hold, by slug.
+    A feed cut so holds fewer entries than it was given: the index says how many, kept
+    from the build that last rendered its documents."""
+    kept = {
+        slug: feed.held
+        for slug, feed in last.feeds.items()
+        if feed.held is not None and slug in feeds.signatures
+    }
+    return kept | {
+        slug: n for slug, n in feeds.held.items() if contents.by_slug[slug].spec.max_bytes
+    }
+
+
+def _tree_changes(
+    config: Config,
+    contents: SiteContents,
+    feeds: FeedDocuments,
+    manifest: set[str] | None,
+    ingested: Ingested,
+    rewrite_pages: bool,
+) -> TreeChanges:
+    """The pages to write (every one when `rewrite_pages`, else those of changed articles),
+    the archive documents due, and what the `manifest` lists that is no longer published."""
+    # Pages of articles read just now were written by the readers; but where two files
+    # claim one id, both wrote its page, and the winner's must be the one that stays.
+    contested = {listing.id for listing, _ in contents.duplicates}
+    pages = [
+        s
+        for s in contents.listings
+        if (rewrite_pages or s.source in ingested.changed)
+        and (s.page not in ingested.pages or s.id in contested)
     ]
-    return winners, losers
-
-
-def _headlines(
-    config: Config, catalogue: Catalogue, latest: Mapping[str, Sequence[Listing]]
-) -> dict[str, list[Headline]]:
-    """The index's lines for these entries, by feed. Each title and link is kept in the
-    catalogue with its article's digest, so a new article costs one read, not one per line."""
-    wanted = {e.source: e for entries in latest.values() for e in entries}
-    kept = json.loads(catalogue.get("headlines") or "{}")
-    known = {
-        source: (title, url)
-        for source, (digest, title, url) in kept.items()
-        if source in wanted and wanted[source].digest == digest
-    }
-    missing = {wanted[source].id: source for source in wanted if source not in known}
-    for article in catalogue.articles(missing.values()):
-        known[missing[article.id]] = (article.title, entry_url(config.site, article))
-    kept = {source: [wanted[source].digest, *known[source]] for source in wanted}
-    catalogue.put("headlines", json.dumps(kept, ensure_ascii=False, sort_keys=True))
-    zone = config.source.timezone
-    return {
-        slug: [
-            Headline(
-                *known[e.source], datetime.fromtimestamp(e.published, zone).strftime("%Y-%m-%d")
-            )
-            for e in entries
-        ]
-        for slug, entries in latest.items()
-    }
+    current = {s.page for s in contents.listings} | set(SITE_FILES)
+    current |= {feed_path(slug, fmt) for slug in feeds.signatures for fmt in FEED_FORMATS}
+    current |= {path for plan in feeds.plans.values() for path in plan.documents()}
+    if manifest is None:  # a first build, or a tree that lost its manifest: ask the disk
+        due = archives_due(feeds.plans, lambda path: (config.output.dir / path).is_file())
+    else:
+        due = archives_due(feeds.plans, manifest.__contains__)
+    return TreeChanges(pages, due, frozenset((manifest or set()) - current))
 
 
 def _pages(
@@ -269,41 +145,73 @@ def _pages(
             yield article_path(article.id), Document(page, article.updated.timestamp())
 
 
-def _chain(
-    first: Iterable[tuple[str, Document]], second: Iterable[tuple[str, Document]]
-) -> Iterator[tuple[str, Document]]:
-    yield from first
-    yield from second
+def _this_build(
+    settings: SettingsSignatures,
+    contents: SiteContents,
+    feeds: FeedDocuments,
+    site: SiteFiles,
+    counts: Mapping[str, int],
+) -> LastBuild:
+    """What this build published from, for the next one."""
+    return LastBuild(
+        render_signature=settings.render,
+        pages_signature=settings.pages,
+        index_signature=site.signature,
+        feeds={
+            slug: FeedState(signature, counts.get(slug))
+            for slug, signature in feeds.signatures.items()
+        },
+        headlines=site.headlines,
+        unmatched=contents.unmatched,
+        empty_since=contents.empty_since,
+    )
+
+
+def _published_report(
+    catalogue: Catalogue,
+    contents: SiteContents,
+    feeds: FeedDocuments,
+    published: PublishResult,
+    write: bool,
+) -> BuildReport:
+    # An archive document is written because its feed changed: the feed stands for it.
+    written = published.written
+    feeds_written = tuple(p for p in written if p.startswith("feeds/") and p.count("/") == 1)
+    changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
+    report = _report(
+        catalogue,
+        contents.duplicates,
+        len(feeds.signatures),
+        len(changed_feeds),
+        contents.unmatched,
+    )
+    return replace(
+        report,
+        files_written=len(written) if write else 0,
+        files_unchanged=len(published.unchanged),
+        files_removed=len(published.removed),
+        feeds_written=feeds_written if write else (),
+    )
 
 
 def _report(
+    catalogue: Catalogue,
+    duplicates: Sequence[tuple[Listing, str]],
     feeds: int,
     changed: int,
-    errors: list[str],
-    warnings: list[str],
-    failed: int,
     unmatched: tuple[str, ...],
 ) -> BuildReport:
+    """The report of a build that wrote nothing (yet): its feeds and its problems."""
+    errors, warnings = catalogue.problems()
     return BuildReport(
         articles_found=0,
-        articles_failed=failed,
+        articles_failed=len(errors),
         feeds=feeds,
         feeds_changed=changed,
         files_written=0,
         files_unchanged=0,
         files_removed=0,
-        errors=tuple(errors),
+        errors=(*errors, *(error for _, error in duplicates)),
         warnings=(*warnings, *unmatched),
         unmatched_categories=unmatched,
     )
-
-
-def digest(*parts: object) -> str:
-    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=_plain)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-
-
-def _plain(value: object) -> object:
-    if hasattr(value, "__dataclass_fields__"):
-        return asdict(value)  # type: ignore[call-overload]
-    return str(value)

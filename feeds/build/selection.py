@@ -12,10 +12,9 @@ import heapq
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from feeds.config import Config, FeedSpec
 from feeds.model import Article, CategoryPath, E, Feed, Placed, Selection
@@ -36,8 +35,6 @@ class Dated(Protocol):
 
 
 D = TypeVar("D", bound=Dated)
-
-
 
 
 def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ...]:

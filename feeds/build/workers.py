@@ -9,25 +9,27 @@ nh3 and the page writer take turns on every file.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from feeds.sources.articles import parse_article
+from feeds.catalogue.records import Change, Record, encode
 from feeds.clean.cleaner import clean_body
 from feeds.clean.titles import repaired_title
-from feeds.config import Config
-from feeds.catalogue.records import Change, Record, encode
+from feeds.config import CleanConfig, Config, SiteConfig
 from feeds.errors import ArticleError
 from feeds.images.signing import ImageSigner
 from feeds.model import Article, CleanBody, ParsedArticle
-from feeds.render.pages import render_article_page
-from feeds.tree.writer import Document, write_if_changed
 from feeds.render.formats import entry_template
+from feeds.render.pages import render_article_page
+from feeds.sources.articles import parse_article
 from feeds.sources.files import SourceFile, read_source
+from feeds.text import hex_digest
+from feeds.tree.report import Clock
+from feeds.tree.writer import Document, write_if_changed
 
 STAGES = ("read", "front matter", "clean", "render", "publish")
 
@@ -49,6 +51,31 @@ class Outcome:
     head_image_dropped: bool = False  # the front matter's picture was promo (see CleanBody)
 
 
+@dataclass(frozen=True)
+class ReadSettings:
+    """What reading an article file takes from the configuration: a worker process is sent
+    this, not the whole Config."""
+
+    max_bytes: int  # source.max_bytes: a larger file is an error
+    timezone: ZoneInfo  # source.timezone: for dates without a zone, and on the pages
+    updated_from: str  # source.updated
+    clean: CleanConfig
+    site: SiteConfig  # entries and pages are rendered for it; relative links resolve on it
+    archives: bool  # archives want every entry serialised (see _encode)
+
+    @classmethod
+    def of(cls, config: Config) -> ReadSettings:
+        source = config.source
+        return cls(
+            source.max_bytes,
+            source.timezone,
+            source.updated,
+            config.clean,
+            config.site,
+            config.archives,
+        )
+
+
 class Before(NamedTuple):
     """What the catalogue holds for a file about to be read."""
 
@@ -62,7 +89,7 @@ class Batch:
     took over the whole batch (for the benchmark)."""
 
     outcomes: list[Outcome]
-    work: tuple[float, ...]
+    work: dict[str, float]  # by stage, every one of STAGES
 
 
 @dataclass
@@ -93,7 +120,7 @@ class _File:
 
 def read_files(
     batch: Sequence[tuple[SourceFile, Before]],
-    config: Config,
+    settings: ReadSettings,
     pages_dir: Path | None = None,
     images: ImageSigner | None = None,
     stop: Callable[[], bool] = lambda: False,
@@ -103,19 +130,19 @@ def read_files(
     is given. Never raises for a bad file: the error is its outcome. `stop` is asked before
     each page is written: when it says True, the batch ends there, with what it has."""
     files = [_File(file, before) for file, before in batch]
-    laps = _Laps()
-    _read(files, config)
-    laps.lap()
-    _guarded(files, lambda one: _parse(one, config))
-    laps.lap()
-    _guarded(files, lambda one: _clean(one, config, images))
-    laps.lap()
-    _guarded(files, lambda one: _encode(one, config))
+    clock = Clock()
+    _read(files, settings.max_bytes)
+    clock.lap("read")
+    _guarded(files, lambda one: _parse(one, settings))
+    clock.lap("front matter")
+    _guarded(files, lambda one: _clean(one, settings, images))
+    clock.lap("clean")
+    _guarded(files, lambda one: _encode(one, settings))
     if pages_dir is not None:
         for one in files:
             if one.outcome is None:
-                _render_page(one, config)
-    laps.lap()
+                _render_page(one, settings)
+    clock.lap("render")
     outcomes = []
     for one in files:
         if one.outcome is None and pages_dir is not None:
@@ -125,21 +152,21 @@ def read_files(
         elif one.outcome is None:
             one.outcome = _done(one)
         outcomes.append(one.outcome)
-    laps.lap()
-    return Batch(outcomes, laps.seconds)
+    clock.lap("publish")
+    return Batch(outcomes, clock.timings)
 
 
-def _read(files: list[_File], config: Config) -> None:
+def _read(files: list[_File], max_bytes: int) -> None:
     now = float(int(time.time()))  # whole seconds, as feeds carry them
     for one in files:
         try:
-            one.data = read_source(one.file, config.source.max_bytes)
+            one.data = read_source(one.file, max_bytes)
         except ArticleError as exc:
             # No digest: an unreadable file is tried again at every scan, since fixing its
             # permissions does not change its size or modification time.
             one.outcome = Outcome(one.file.source, (-1, -1), "", None, error=str(exc))
             continue
-        one.digest = hashlib.blake2b(one.data, digest_size=16).hexdigest()
+        one.digest = hex_digest(one.data, size=16)
         if one.digest == one.before.digest:
             one.outcome = Outcome(one.file.source, one.stat, one.digest, None, unchanged=True)
         else:
@@ -170,28 +197,28 @@ def _guarded(files: list[_File], stage: Callable[[_File], None]) -> None:
             one.fail(f"{one.file.source}: unexpected error: {exc!r}; please report it")
 
 
-def _parse(one: _File, config: Config) -> None:
+def _parse(one: _File, settings: ReadSettings) -> None:
     one.parsed = parse_article(
         one.data,
         one.file.source,
-        timezone=config.source.timezone,
+        timezone=settings.timezone,
         mtime=one.file.mtime,
         changed=None if one.change is None else one.change.seen,
-        updated_from=config.source.updated,
+        updated_from=settings.updated_from,
     )
     one.data = b""  # read: the text lives on in `parsed`
 
 
-def _clean(one: _File, config: Config, images: ImageSigner | None) -> None:
+def _clean(one: _File, settings: ReadSettings, images: ImageSigner | None) -> None:
     parsed = one.parsed
     assert parsed is not None
     # The head image is compared with the body's images before either goes through the proxy.
     one.body = clean_body(
         parsed.body,
-        base_url=parsed.link or config.site.base_url,
-        remove=config.clean.remove,
-        drop_images=config.clean.drop_images,
-        summary_length=config.clean.summary_length,
+        base_url=parsed.link or settings.site.base_url,
+        remove=settings.clean.remove,
+        drop_images=settings.clean.drop_images,
+        summary_length=settings.clean.summary_length,
         image_url=None if images is None else images.rewrite,
         head_image=parsed.image,
     )
@@ -199,18 +226,18 @@ def _clean(one: _File, config: Config, images: ImageSigner | None) -> None:
         one.parsed = replace(parsed, image=images.rewrite(parsed.image))
 
 
-def _encode(one: _File, config: Config) -> None:
+def _encode(one: _File, settings: ReadSettings) -> None:
     assert one.parsed is not None and one.body is not None
     one.article = joined_article(one.parsed, one.body)
     # Serialised here only when archives will want every entry; else the few entries
-    # that make it into a feed are serialised when first needed (see Catalogue.fragments).
-    template = entry_template(config.site, one.article) if config.archives else None
+    # that make it into a feed are serialised when first needed (see Catalogue.entry_templates).
+    template = entry_template(settings.site, one.article) if settings.archives else None
     one.record = encode(one.file.source, one.article, template)
 
 
-def _render_page(one: _File, config: Config) -> None:
+def _render_page(one: _File, settings: ReadSettings) -> None:
     assert one.article is not None
-    html = render_article_page(config.site, one.article, config.source.timezone)
+    html = render_article_page(settings.site, one.article, settings.timezone)
     one.page = Document(html, one.article.updated.timestamp())
 
 
@@ -234,23 +261,6 @@ def _done(one: _File) -> Outcome:
         change=one.change,
         head_image_dropped=one.body.head_image_dropped,
     )
-
-
-class _Laps:
-    """Seconds between successive laps, in STAGES order: cheap enough to always run."""
-
-    def __init__(self) -> None:
-        self._last = time.perf_counter()
-        self._seconds: list[float] = []
-
-    def lap(self) -> None:
-        now = time.perf_counter()
-        self._seconds.append(now - self._last)
-        self._last = now
-
-    @property
-    def seconds(self) -> tuple[float, ...]:
-        return tuple(self._seconds)
 
 
 def joined_article(parsed: ParsedArticle, body: CleanBody) -> Article:

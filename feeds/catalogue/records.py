@@ -5,12 +5,12 @@ a large build, so that the process that writes SQLite only stores it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from feeds.model import Article, CategoryPath, Fragments
+from feeds.text import hex_digest
 from feeds.tree.urls import article_path
 
 
@@ -57,16 +57,12 @@ def encode(source: str, article: Article, template: Fragments | None) -> Record:
         article.published.timestamp(),
         article.updated.timestamp(),
         article.categories,
-        _digest(data + "\n" + article.content),
+        hex_digest(data + "\n" + article.content, size=12),
         article_path(article.id),
         article.author,
         article.title,
     )
     return Record(listing, data, article.content, template)
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
 # Category names are plain text, where control characters never survive: safe separators

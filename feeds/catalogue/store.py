@@ -12,12 +12,19 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
 from feeds.catalogue.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
+from feeds.catalogue.last_build import (
+    LAST_BUILD_SCHEMA,
+    LAST_BUILD_TABLES,
+    LastBuild,
+    read_last_build,
+    write_last_build,
+)
 from feeds.catalogue.records import (
     Change,
     Listing,
@@ -31,7 +38,7 @@ from feeds.text import html_text
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -60,7 +67,6 @@ CREATE TABLE IF NOT EXISTS articles (
     rss TEXT,
     json TEXT
 );
-CREATE TABLE IF NOT EXISTS feeds (slug TEXT PRIMARY KEY, signature TEXT NOT NULL);
 """
 # When a build first saw each file's content change (see feeds.build.workers): not derived from the
 # files, so unlike the tables above a change of rules keeps it. Only a lost catalogue loses
@@ -119,7 +125,7 @@ class Catalogue:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA)
+            connection.executescript(_SCHEMA + LAST_BUILD_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA)
             stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
             wanted = {"schema": SCHEMA_VERSION, "rules": rules}
             if {key: stored.get(key) for key in wanted} != wanted:
@@ -127,9 +133,11 @@ class Catalogue:
                     log.info("catalogue: cleaning rules or format changed; re-reading every file")
                 # What is stored was derived differently, perhaps in other tables: start over.
                 # One transaction: a crash half-way must not leave new meta on old tables.
+                derived = ("meta", "sources", "articles", *LAST_BUILD_TABLES)
                 connection.executescript(
-                    "BEGIN; DROP TABLE meta; DROP TABLE sources; DROP TABLE articles;"
-                    f" DROP TABLE feeds; {_SCHEMA} "
+                    "BEGIN; "
+                    + "".join(f"DROP TABLE {table}; " for table in derived)
+                    + f"{_SCHEMA} {LAST_BUILD_SCHEMA} "
                     f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('rules', '{rules}');"
                     " COMMIT;"
                 )
@@ -335,23 +343,13 @@ class Catalogue:
             warnings.extend(json.loads(listed))
         return errors, warnings
 
-    def feed_signatures(self) -> dict[str, str]:
-        """Slug -> signature of what each feed was last published from."""
-        return dict(self._db.execute("SELECT slug, signature FROM feeds").fetchall())
+    def last_build(self) -> LastBuild:
+        """What the last build that published left for this one to compare with."""
+        return read_last_build(self._db)
 
-    def set_feed_signatures(self, signatures: Mapping[str, str]) -> None:
-        """Replace the recorded feed signatures."""
-        self._db.execute("DELETE FROM feeds")
-        self._db.executemany("INSERT INTO feeds VALUES (?, ?)", signatures.items())
-
-    def get(self, key: str) -> str | None:
-        """A stored value (e.g. the signature of the pages' settings)."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def put(self, key: str, value: str) -> None:
-        """Store a value until the next change of rules."""
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    def record_last_build(self, last: LastBuild) -> None:
+        """Keep what this build published from (committed with the rest, by commit())."""
+        write_last_build(self._db, last)
 
     def commit(self) -> None:
         """Make this build's changes durable, all at once."""

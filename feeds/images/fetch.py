@@ -8,7 +8,6 @@ keeps no cookie jar and follows nothing by itself, so nothing is sent that is no
 from __future__ import annotations
 
 import functools
-import hashlib
 import http.client
 import re
 import socket
@@ -22,6 +21,7 @@ from urllib.parse import SplitResult, quote, urljoin, urlsplit
 from werkzeug.http import parse_date
 
 from feeds import __version__
+from feeds.text import hex_digest
 
 MAX_REDIRECTS = 3
 USER_AGENT = f"feeds/{__version__} (image proxy)"
@@ -145,7 +145,7 @@ def _read(response: http.client.HTTPResponse, max_bytes: int) -> bytes:
 
 def _etag(response: http.client.HTTPResponse, body: bytes) -> str:
     found = _STRONG_ETAG.fullmatch((response.getheader("ETag") or "").strip())
-    return found[1] if found else hashlib.blake2b(body, digest_size=12).hexdigest()
+    return found[1] if found else hex_digest(body, size=12)
 
 
 def _last_modified(response: http.client.HTTPResponse) -> int | None:

@@ -10,7 +10,6 @@ publisher replaces files with os.replace, so a response is always one complete v
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from werkzeug.http import http_date
 
+from feeds.text import hex_digest
 from feeds.tree.writer import COMPRESSIBLE, MANIFEST, gzip_bytes
 
 CONTENT_TYPES = {
@@ -169,7 +169,7 @@ class PublishedTree:
     def _representation(
         self, body: bytes, suffix: str, last_modified: int, encoding: str | None, vary: bool
     ) -> Representation:
-        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        etag = hex_digest(body, size=12)
         content_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
         headers = [
             ("Content-Type", content_type),

@@ -64,7 +64,7 @@ class BuildReport:
 
 
 class Clock:
-    """Wall time per phase of a build."""
+    """Wall time per phase: of a build, or of a batch of files in a worker."""
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
