@@ -1,3 +1,3 @@
 """feeds: republish a directory of articles as clean per-category feeds."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
