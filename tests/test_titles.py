@@ -63,6 +63,7 @@ def test_no_evidence_no_change(title: str, body: str) -> None:
     assert repaired_title(title, body) == title
 
 
+@pytest.mark.slow  # builds the real sample and serves it on a real server
 def test_the_real_sample_is_repaired_in_every_format_and_on_its_page(
     tmp_path: Path, sample_article: Path
 ) -> None:

@@ -232,6 +232,7 @@ def test_healthz_is_503_before_the_first_build_then_200(tmp_path):
         assert any("broken.txt" in e for e in degraded["last_build"]["errors"])
 
 
+@pytest.mark.slow  # a real server and a build in a thread, timed
 def test_a_rebuild_is_served_at_once_with_a_new_etag(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     site.build()
@@ -274,6 +275,7 @@ def test_reader_library_sends_a_conditional_request_and_gets_304(site, tmp_path)
     ]
 
 
+@pytest.mark.slow  # a real server and a build in a thread, timed
 def test_a_build_in_progress_never_shows_a_partial_or_mixed_document(tmp_path):
     """Clients poll while builds rewrite every feed; each response is one whole version."""
     import threading
@@ -382,6 +384,7 @@ def test_a_site_without_articles_has_plausible_dates_that_stay(tmp_path):
     assert b"2022" in feed.read_bytes()  # dated by its entry from now on
 
 
+@pytest.mark.slow  # a real server and a build in a thread, timed
 def test_healthz_says_what_the_builder_is_doing(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     config = site.config()
@@ -412,6 +415,7 @@ def test_healthz_says_what_the_builder_is_doing(tmp_path):
         assert json.loads(server.request("/healthz").body)["status"] == "ok"
 
 
+@pytest.mark.slow  # a real server and a build in a thread, timed
 def test_a_listed_file_not_written_yet_is_503_not_404(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     site.build()
