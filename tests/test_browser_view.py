@@ -1,29 +1,27 @@
-"""What a person sees: the stylesheet a feed names (run here with libxslt, as a browser
-would run it) and the index's newest titles, kept up to date by incremental builds."""
+"""What a person sees: the HTML view of each feed (what a browser gets at a feed's address)
+and the index's newest titles, kept up to date by incremental builds."""
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from feedcheck import assert_parses_cleanly, assert_valid_atom
-from lxml import etree, html
-from scan import active_content
+from lxml import html
+from scan import active_content, published_texts
 from sites import FIXED_MTIME, article_text, make_site
 from xss_vectors import article, vectors
 
 from feeds.build.site_files import HEADLINES
 from feeds.catalogue.store import Catalogue
 from feeds.tree.writer import MANIFEST
-from feeds.web.app import create_app
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
 
 BASE = "http://127.0.0.1:8080/"
-PROLOG = (
-    b'<?xml version="1.0" encoding="utf-8"?>\n'
-    b'<?xml-stylesheet type="text/xsl" href="http://127.0.0.1:8080/feed.xsl"?>\n'
-)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -33,67 +31,95 @@ def built(tmp_path_factory):
     return site, site.tree()
 
 
-def _view(tree, path):
+def _view(tree, slug):
     """The page a browser shows for a published feed."""
-    transform = etree.XSLT(etree.fromstring(tree["feed.xsl"]))
-    return html.fromstring(str(transform(etree.fromstring(tree[path]))))
+    return html.fromstring(tree[f"feeds/{slug}.html"])
 
 
-@pytest.mark.parametrize("path", ["feeds/all.atom", "feeds/finance.rss"])
-def test_feeds_name_the_stylesheet_and_stay_valid(built, path):
-    _, tree = built
-    assert tree[path].startswith(PROLOG)
-    assert_parses_cleanly(tree[path])
-
-
-def test_atom_with_the_stylesheet_still_validates(built, atom_schema):
-    _, tree = built
-    assert_valid_atom(tree["feeds/finance.atom"], atom_schema)
-
-
-@pytest.mark.parametrize("path", ["feeds/finance.atom", "feeds/finance.rss"])
-def test_the_stylesheet_shows_a_feed_with_help_on_subscribing(built, path):
-    _, tree = built
-    feed = feedparser.parse(tree[path])
-    page = _view(tree, path)
-    assert page.findtext(".//h1") == "金融"
-    box = page.find(".//section[@class='subscribe']")
-    assert "This is a web feed" in box.text_content()
-    assert box.findtext(".//code") == BASE + path
-    assert BASE + "opml.xml" in box.xpath(".//a/@href")
-    links = page.xpath("//ol[@class='entries']/li/h3/a")
-    assert [a.text for a in links] == [e.title for e in feed.entries]
-    assert [a.get("href") for a in links] == [e.link for e in feed.entries]
-    summaries = page.xpath("//ol[@class='entries']/li/p[not(@class)]/text()")
-    assert summaries == [e.summary for e in feed.entries]
-
-
-def test_atom_and_rss_show_the_same_dates(built):
-    _, tree = built
-    atom, rss = _view(tree, "feeds/finance.atom"), _view(tree, "feeds/finance.rss")
-    times = atom.xpath("//time/text()")
-    assert times == rss.xpath("//time/text()")
-    assert times[0] == "2022-06-28 15:19 UTC"
-    datetimes = rss.xpath("//time/@datetime")
-    assert datetimes[0].startswith("2022-06-28T15:19:") and datetimes[0].endswith("Z")
-
-
-def test_the_stylesheet_is_published_listed_and_served_as_xsl(built):
+def test_no_document_names_a_stylesheet_and_none_is_published(built, atom_schema):
     site, tree = built
-    assert "feed.xsl" in json.loads((site.public / MANIFEST).read_text())
-    etree.XSLT(etree.fromstring(tree["feed.xsl"]))  # a well-formed, compilable stylesheet
-    reply = create_app(site.config()).test_client().get("/feed.xsl")
-    assert reply.status_code == 200
-    assert reply.headers["Content-Type"] == "text/xsl; charset=utf-8"
-    assert reply.data == tree["feed.xsl"]
+    for path, data in tree.items():
+        assert b"xml-stylesheet" not in data and b"XSLT" not in data, path
+        assert not path.endswith(".xsl"), path
+    for path in ("feeds/all.atom", "feeds/finance.rss"):
+        assert tree[path].startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<')
+        assert_parses_cleanly(tree[path])
+    assert_valid_atom(tree["feeds/finance.atom"], atom_schema)
+    assert all(p.endswith((".html", ".js")) or "xsl" not in p for p in tree)
+    assert "feeds/finance.html" in json.loads((site.public / MANIFEST).read_text())
+
+
+@pytest.mark.parametrize("slug", ["finance", "all", "ke-ji--xin-lang-ke-ji-dc4b8d"])
+def test_the_view_shows_the_feeds_entries_and_how_to_subscribe(built, slug):
+    _, tree = built
+    feed = feedparser.parse(tree[f"feeds/{slug}.atom"])
+    page = _view(tree, slug)
+    assert page.findtext(".//h1") == feed.feed.title
+    box = page.get_element_by_id("subscribe")
+    address = page.get_element_by_id("feed-address")
+    assert address.get("value") == BASE + f"feeds/{slug}.atom"
+    assert address.get("readonly") is not None
+    assert page.get_element_by_id("copy-address").get("hidden") is not None  # the script shows it
+    formats = box.xpath(".//a[@class='format']/@href")
+    assert formats == [BASE + f"feeds/{slug}.{fmt}" for fmt in ("atom", "rss", "json")]
+    assert BASE + "opml.xml" in box.xpath(".//a/@href")
+    discovered = page.xpath("//head/link[@rel='alternate']/@href")
+    assert discovered == formats
+    assert page.xpath("//head/script/@src") == [BASE + "subscribe.js"]
+    search = page.get_element_by_id("search")
+    assert (search.get("action"), search.get("method")) == (BASE + "search", "get")
+    assert search.xpath(".//input/@name") == ["q"]
+    entries = page.xpath("//ol[@id='entries']/li[@class='entry']")
+    assert len(entries) == len(feed.entries) > 0
+    for item, entry in zip(entries, feed.entries, strict=True):
+        link = item.find("h3/a")
+        assert (link.text, link.get("href")) == (entry.title, entry.link)
+        assert item.findtext("p[@class='summary']") == entry.summary
+        shown = datetime.fromisoformat(item.find(".//time").get("datetime"))
+        assert shown == datetime.fromisoformat(entry.published)
+        assert shown.utcoffset() == datetime.now(SHANGHAI).utcoffset()
+        terms = [term["term"] for term in entry.get("tags", [])]
+        assert item.xpath(".//span[@class='category']/text()") == terms
+
+
+def test_the_view_shows_the_head_images_the_feeds_publish(tmp_path):
+    site = make_site(tmp_path, examples=False)
+    picture = "https://n.sinaimg.cn/finance/2022/photo.jpg"
+    site.write("a.txt", article_text("有图", extra=f"headimg: '{picture}'\n"))
+    promo = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"  # a QR promo
+    site.write(
+        "b.txt",
+        article_text("无图", date="Tue, 15 Mar 2022 15:04:32 GMT", extra=f"headimg: '{promo}'\n"),
+    )
+    assert site.build().ok
+    tree = site.tree()
+    items = json.loads(tree["feeds/all.json"])["items"]
+    assert [item.get("image") for item in items] == [None, picture]
+    entries = _view(tree, "all").xpath("//ol[@id='entries']/li")
+    assert [e.xpath(".//img[@class='head-image']/@src") for e in entries] == [[], [picture]]
+
+
+def test_a_feed_with_no_entries_says_so(tmp_path):
+    config = (
+        "site: {title: 空站, base_url: 'http://127.0.0.1:8080/', language: en}\n"
+        "source: {dir: articles}\noutput: {dir: public}\n"
+        "feeds:\n  - {slug: nothing, title: 空, categories: [没有]}\n"
+    )
+    site = make_site(tmp_path, examples=False, config=config)
+    site.write("a.txt", article_text())
+    site.build()
+    page = _view(site.tree(), "nothing")
+    assert page.xpath("//ol[@id='entries']/li[@class='empty']/text()") == [
+        "This feed has no entries yet."
+    ]
 
 
 def _newest(index: bytes) -> dict[str, list[tuple[str, str, str]]]:
     """Feed title -> (title, link, date) of each newest entry the index lists."""
     page = html.fromstring(index)
     return {
-        item.findtext("strong"): [
-            (a.text, a.get("href"), a.getnext().text)
+        item.findtext("a/strong"): [
+            (a.text, a.get("href"), a.getnext().findtext("time"))
             for a in item.xpath("ul[@class='newest']/li/a")
         ]
         for item in page.xpath("//ul[@class='feeds']/li")
@@ -112,8 +138,8 @@ def test_the_index_lists_each_feeds_newest_titles(built):
         assert [(t, link) for t, link, _ in listed] == [
             (e.title, e.link) for e in entries[:HEADLINES]
         ]
-    assert newest["专栏"][1][2] == "2022-05-25"  # the day in the source time zone
-    assert "(2 entries)" in tree["index.html"].decode()
+    assert newest["专栏"][1][2] == "2022-05-25 02:50 (UTC+08:00)"  # in the source time zone
+    assert "(2 篇文章)" in tree["index.html"].decode()
 
 
 def test_a_new_article_and_an_edited_title_update_the_index(tmp_path, monkeypatch):
@@ -149,13 +175,13 @@ def test_the_view_is_deterministic(tmp_path):
     first = make_site(tmp_path / "a")
     second = make_site(tmp_path / "b")
     assert first.build().ok and second.build().ok
-    for path in ("feed.xsl", "index.html", "feeds/all.atom", "feeds/all.rss"):
+    for path in ("feeds/all.html", "index.html", "feeds/all.atom", "feeds/all.rss"):
         assert first.tree()[path] == second.tree()[path], path
 
 
 def test_the_view_of_a_feed_of_xss_vectors_runs_nothing(tmp_path):
-    """What the stylesheet builds from entries is text and http(s) links only: titles,
-    authors and summaries made of the OWASP vectors stay text in the page a browser shows."""
+    """What the view shows of entries is text and http(s) links only: titles, authors,
+    terms and summaries made of the OWASP vectors stay text in the page a browser shows."""
     site = make_site(tmp_path, examples=False)
     for name, body in vectors():
         for number, line in enumerate(body.splitlines()):
@@ -164,8 +190,7 @@ def test_the_view_of_a_feed_of_xss_vectors_runs_nothing(tmp_path):
         site.write(f"{name}.txt", article(name, body, f"标题 {name}"))
     assert site.build().ok
     tree = site.tree()
-    for path in ("feeds/all.atom", "feeds/all.rss"):
-        page = etree.tostring(_view(tree, path), encoding="unicode", method="html")
-        body = page.split("<body>", 1)[1]  # the head is the stylesheet's own
-        assert "向量 " in body
-        assert active_content(body) == [], path
+    views = [path for path in tree if path.startswith("feeds/") and path.endswith(".html")]
+    bodies = {path: "".join(published_texts(path, tree[path])) for path in views}
+    assert len([body for body in bodies.values() if "向量 " in body]) > 2
+    assert {path: active_content(body) for path, body in bodies.items()} == dict.fromkeys(views, [])

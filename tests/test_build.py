@@ -31,12 +31,15 @@ def test_every_feed_is_linked_from_the_index_and_the_opml(site):
     tree = site.tree()
     index, opml = tree["index.html"].decode(), tree["opml.xml"].decode()
     for path in tree:
-        if path.startswith("feeds/"):
+        if path.startswith("feeds/"):  # every document, and the view of each feed
             url = f"http://127.0.0.1:8080/{path}"
             assert f'href="{url}"' in index, path
             if path.endswith(".atom"):
                 assert f'xmlUrl="{url}"' in opml, path
-    assert index.count('rel="alternate"') == len([p for p in tree if p.startswith("feeds/")])
+            if path.endswith(".html"):
+                assert f'htmlUrl="{url}"' in opml, path
+    documents = [p for p in tree if p.startswith("feeds/") and not p.endswith(".html")]
+    assert index.count('rel="alternate"') == len(documents)
 
 
 def test_no_cruft_reaches_the_feeds(site):
@@ -97,10 +100,10 @@ def test_a_feed_whose_category_disappears_is_removed(site):
     site.write("solo.txt", article_text("独苗", categories="[孤立栏目]"))
     site.build()
     solo = [p for p in site.tree() if p.startswith("feeds/") and "gu-li-lan-mu" in p]
-    assert len(solo) == 3
+    assert len(solo) == 4  # three documents and the view
     (site.articles / "solo.txt").unlink()
     report = site.build()
-    assert report.files_removed == 4  # the three documents and the article page
+    assert report.files_removed == 5  # the three documents, the view and the article page
     assert not any("gu-li-lan-mu" in p for p in site.tree())
 
 

@@ -19,7 +19,7 @@ CHECKED = [
     "feeds/ke-ji--xin-lang-ke-ji-dc4b8d.rss",
     "index.html",
     "opml.xml",
-    "feed.xsl",
+    "feeds/finance.html",
     "articles/000_d56c9c7e6769d062.html",
 ]
 

@@ -66,7 +66,7 @@ HEADERS = {
     "Absent",
 }
 OUTCOMES = {"published", "rejected", "ignored"}
-_FEED_FILE = re.compile(r"feeds/[a-z0-9]+(?:-{1,2}[a-z0-9]+)*\.(?:atom|rss|json)")
+_FEED_FILE = re.compile(r"feeds/[a-z0-9]+(?:-{1,2}[a-z0-9]+)*\.(?:atom|rss|json|html)")
 
 
 @dataclass

@@ -344,21 +344,6 @@ def test_a_client_asking_to_close_after_a_304_gets_its_way(server):
     assert reply.status == 304 and reply.headers.get("connection") == "close"
 
 
-def test_a_browser_gets_feeds_as_xml_so_that_their_stylesheet_runs(server):
-    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-    for path in ("/feeds/all.atom", "/feeds/all.rss"):
-        reader = server.request(path)
-        shown = server.request(path, headers=browser)
-        assert shown.headers["content-type"] == "application/xml; charset=utf-8"
-        assert shown.body == reader.body and shown.headers["etag"] == reader.headers["etag"]
-        assert shown.headers["vary"] == "Accept, Accept-Encoding"
-    json_feed = server.request("/feeds/all.json", headers=browser)
-    assert json_feed.headers["content-type"] == "application/feed+json; charset=utf-8"
-    stylesheet = server.request("/feed.xsl")
-    assert stylesheet.status == 200
-    assert stylesheet.headers["content-type"] == "text/xsl; charset=utf-8"
-
-
 @pytest.mark.slow
 def test_a_site_without_articles_has_plausible_dates_that_stay(tmp_path):
     site = make_site(tmp_path, examples=False, config=CONFIG)

@@ -30,7 +30,8 @@ from feeds.catalogue.store import Catalogue
 from feeds.config import Config, FeedSpec, SiteConfig
 from feeds.model import Article, Fragments, Selection
 from feeds.render.formats import entry_template, filled, render_documents
-from feeds.tree.urls import archive_path, entry_id, feed_path
+from feeds.render.views import render_feed_view
+from feeds.tree.urls import archive_path, entry_id, feed_path, feed_view_path
 from feeds.tree.writer import Document
 
 log = logging.getLogger("feeds")
@@ -141,6 +142,10 @@ def feed_documents(
         modified = max((e.updated for e in serialised[slug]), default=contents.newest.timestamp())
         for fmt, data in formats.items():
             documents[feed_path(slug, fmt)] = Document(data, modified)
+        view = render_feed_view(
+            config.site, selection.spec, serialised[slug], config.source.timezone
+        )
+        documents[feed_view_path(slug)] = Document(view, modified)
     signatures = {
         slug: with_archive(feed, plans[slug].newest if slug in plans else 0)
         for slug, feed in chosen.signatures.items()

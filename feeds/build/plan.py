@@ -24,7 +24,14 @@ from feeds.catalogue.store import Catalogue
 from feeds.config import Config
 from feeds.render.pages import render_article_page
 from feeds.tree.report import BuildReport, Clock
-from feeds.tree.urls import FEED_FORMATS, archive_path, article_path, feed_path
+from feeds.tree.urls import (
+    FEED_FORMATS,
+    archive_path,
+    article_path,
+    feed_of,
+    feed_path,
+    feed_view_path,
+)
 from feeds.tree.writer import Document, PublishResult, publish_changes, read_manifest
 
 
@@ -128,6 +135,7 @@ def _tree_changes(
     ]
     current = {s.page for s in contents.listings} | set(SITE_FILES)
     current |= {feed_path(slug, fmt) for slug in feeds.signatures for fmt in FEED_FORMATS}
+    current |= {feed_view_path(slug) for slug in feeds.signatures}
     current |= {path for plan in feeds.plans.values() for path in plan.documents()}
     if manifest is None:  # a first build, or a tree that lost its manifest: ask the disk
         due = archives_due(feeds.plans, lambda path: (config.output.dir / path).is_file())
@@ -174,10 +182,11 @@ def _published_report(
     published: PublishResult,
     write: bool,
 ) -> BuildReport:
-    # An archive document is written because its feed changed: the feed stands for it.
-    written = published.written
-    feeds_written = tuple(p for p in written if p.startswith("feeds/") and p.count("/") == 1)
-    changed_feeds = {path.split("/")[1].rsplit(".", 1)[0] for path in feeds_written}
+    # An archive document is written because its feed changed: the feed stands for it. So
+    # does the feed's view, which is no document a reader subscribes to.
+    written = [(path, feed_of(path)) for path in published.written]
+    feeds_written = tuple(path for path, feed in written if feed and feed[1] in FEED_FORMATS)
+    changed_feeds = {feed[0] for _, feed in written if feed}
     report = _report(
         catalogue,
         contents.duplicates,

@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 
 from feeds.config import Config, FeedSpec
 from feeds.model import Article, CategoryPath, E, Feed, Placed, Selection
+from feeds.render.i18n import translations
 from feeds.text import html_text
 from feeds.tree.urls import category_slug
 
@@ -41,12 +42,15 @@ def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ..
     """The configured feeds, then `all`, then one per category node when `category_feeds: auto`."""
     specs = list(config.feeds)
     taken = {spec.slug for spec in specs}
+    gettext = translations(config.site.language).gettext  # the subtitles are the site's words
+    site = config.site.title
     if ALL_SLUG not in taken:
         specs.append(
             FeedSpec(
                 slug=ALL_SLUG,
-                title=config.site.title,
-                description=config.site.description or f"Every article of {config.site.title}",
+                title=site,
+                description=config.site.description
+                or gettext("Every article of %(site)s") % {"site": site},
                 categories=(),
                 exclude=(),
                 limit=DEFAULT_LIMIT,
@@ -69,7 +73,8 @@ def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ..
                 FeedSpec(
                     slug=slug,
                     title=" › ".join(node),
-                    description=f"{config.site.title}: {' › '.join(node)}",
+                    description=gettext("%(site)s: %(category)s")
+                    % {"site": site, "category": " › ".join(node)},
                     categories=(node,),
                     exclude=(),
                     limit=DEFAULT_LIMIT,

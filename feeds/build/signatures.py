@@ -70,6 +70,7 @@ def settings_signatures(config: Config) -> SettingsSignatures:
         config.schedule.interval,
         config.websub.hub,  # every document names it
         config.archives,
+        config.source.timezone.key,  # the feeds' views show their times in it
     )
     pages = signature(__version__, FORMAT, config.site, config.source.timezone.key)
     return SettingsSignatures(render, pages)

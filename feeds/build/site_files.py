@@ -1,11 +1,11 @@
-"""The site's own files: the index page, the OPML list and the feeds' stylesheet, rendered
-again only when what they show changes, and robots.txt."""
+"""The site's own files: the index page and the OPML list, rendered again only when what
+they show changes, and robots.txt and the feed views' script."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feeds.build.contents import SiteContents
 from feeds.build.signatures import signature
@@ -13,19 +13,20 @@ from feeds.catalogue.last_build import KeptHeadline, LastBuild
 from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
-from feeds.render.formats import EPOCH, STYLESHEET, entry_url
+from feeds.render.formats import EPOCH, entry_url
 from feeds.render.pages import (
     Headline,
     feed_links,
     render_index,
     render_opml,
-    render_stylesheet,
 )
+from feeds.render.times import show_time
+from feeds.render.views import SCRIPT, subscribe_script
 from feeds.tree.writer import Document
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
-SITE_FILES = ("index.html", "opml.xml", "robots.txt", STYLESHEET)
+SITE_FILES = ("index.html", "opml.xml", "robots.txt", SCRIPT)
 HEADLINES = 5  # the newest entries the index lists under each feed
 
 
@@ -48,8 +49,8 @@ def site_files(
     render: str,
     full: bool,
 ) -> SiteFiles:
-    """The index, the OPML list and the stylesheet when what they show changed since the
-    `last` build (or when the whole tree is written: `full`); robots.txt with the whole tree.
+    """The index and the OPML list when what they show changed since the `last` build (or
+    when the whole tree is written: `full`); robots.txt and the script with the whole tree.
     `counts`: the entries held by feeds cut to fit max_bytes, by slug; `render`: the
     signature of the settings every feed shows."""
     links = feed_links(config.site, contents.selections, counts=counts)
@@ -67,11 +68,11 @@ def site_files(
         for path, data in (
             ("index.html", render_index(config.site, links)),
             ("opml.xml", render_opml(config.site, links)),
-            (STYLESHEET, render_stylesheet(config.site)),
         ):
             documents[path] = Document(data, contents.newest.timestamp())
     if full:
         documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
+        documents[SCRIPT] = Document(subscribe_script(), EPOCH.timestamp())
     return SiteFiles(documents, index, headlines)
 
 
@@ -107,7 +108,7 @@ def _headlines(
             Headline(
                 kept[e.source].title,
                 kept[e.source].url,
-                datetime.fromtimestamp(e.published, zone).strftime("%Y-%m-%d"),
+                show_time(datetime.fromtimestamp(e.published, UTC), zone),
             )
             for e in entries
         ]

@@ -27,11 +27,10 @@ from feeds.text import xml_safe
 from feeds.tree.urls import absolute, archive_path, article_path, entry_id, feed_id, feed_path
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Raised whenever a change to this module, the pages or their templates changes the bytes
-# published from the same input: stored entries and published files are then redone.
-FORMAT = "2"
-# Where the XSLT stylesheet that Atom and RSS documents name is published.
-STYLESHEET = "feed.xsl"
+# Raised whenever a change to this module, the pages, their templates or the message
+# catalogues changes the bytes published from the same input: stored entries and published
+# files are then redone.
+FORMAT = "3"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005's fh:archive
 _RSS_NAMESPACES = (
@@ -141,14 +140,9 @@ def _a(text: str) -> str:
     return html.escape(xml_safe(text), quote=True)
 
 
-def _prolog(site: SiteConfig) -> str:
-    # A browser that opens a feed shows it through the stylesheet as a page that explains
-    # subscribing; feed readers skip processing instructions.
-    href = _a(absolute(site.base_url, STYLESHEET))
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        f'<?xml-stylesheet type="text/xsl" href="{href}"?>\n'
-    )
+# No <?xml-stylesheet?>: a browser gets the feed's HTML view instead (content negotiation,
+# see feeds.web.negotiation), and browsers are dropping XSLT.
+_PROLOG = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
 def render_archive(
@@ -186,7 +180,7 @@ def _atom(
     """An Atom document; `self_url` set makes it an archive document (`fh:archive`)."""
     hub_link = f'  <link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
     history = f' xmlns:fh="{HISTORY_NS}"' if self_url else ""
-    head = _prolog(site) + (
+    head = _PROLOG + (
         f'<feed xmlns="{ATOM_NS}" xmlns:media="http://search.yahoo.com/mrss/"{history}'
         f' xml:lang="{_a(site.language)}">\n'
         + ("  <fh:archive/>\n" if self_url else "")
@@ -242,7 +236,7 @@ def _rss(
 ) -> bytes:
     # RSS has no element for a hub: WebSub (section 4) names it with atom:link.
     hub_link = f'    <atom:link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
-    head = _prolog(site) + (
+    head = _PROLOG + (
         f'<rss version="2.0" {_RSS_NAMESPACES}>\n'
         "  <channel>\n"
         f"    <title>{_t(spec.title)}</title>\n"

@@ -1,5 +1,5 @@
-"""The HTML, XSL and OPML around the feeds: permalink pages, the index, the stylesheet that
-shows a feed in a browser, the OPML list. Pure."""
+"""The HTML and OPML around the feeds: permalink pages, the index, the error pages, the OPML
+list; and the templates they are made from, in the site's language. Pure."""
 
 from __future__ import annotations
 
@@ -15,16 +15,33 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from lxml import etree
 from markupsafe import Markup, escape
 
-from feeds.config import SiteConfig
+from feeds.config import FeedSpec, SiteConfig
 from feeds.model import Article, Selection
+from feeds.render.i18n import FALLBACK, SHIPPED, catalogue_locale, translations
+from feeds.render.times import ShownTime, show_time
 from feeds.text import xml_safe
-from feeds.tree.urls import absolute, feed_path
+from feeds.tree.urls import absolute, feed_path, feed_view_path
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("feeds.render", "templates"),
-    autoescape=select_autoescape(default=True),
-    keep_trailing_newline=True,
-)
+OPML = "opml.xml"
+
+
+def templates(language: str) -> Environment:
+    """The page templates, speaking the site's language (`site.language`)."""
+    return _templates(catalogue_locale(language) or FALLBACK)
+
+
+@lru_cache(maxsize=len(SHIPPED))  # one per shipped catalogue
+def _templates(locale: str) -> Environment:
+    # An environment per language rather than translations swapped on one: the server
+    # renders error pages in its threads while its builder renders pages in another.
+    environment = Environment(
+        loader=PackageLoader("feeds.render", "templates"),
+        autoescape=select_autoescape(default=True),
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return environment
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class Headline:
 
     title: str
     url: str
-    date: str  # the day it was published, in the source time zone
+    published: ShownTime
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,7 @@ class FeedLinks:
     atom: str
     rss: str
     json: str
+    view: str  # the feed's page (its view), for people
     newest: tuple[Headline, ...] = ()
 
 
@@ -59,25 +77,39 @@ def feed_links(
     """The public URLs of every feed, in publishing order, with its newest entries by slug
     and, where it holds fewer than it was given (`max_bytes`), its count by slug."""
     return [
-        FeedLinks(
-            slug=f.spec.slug,
-            title=xml_safe(f.spec.title),
-            count=(counts or {}).get(f.spec.slug, len(f.entries)),
-            atom=absolute(site.base_url, feed_path(f.spec.slug, "atom")),
-            rss=absolute(site.base_url, feed_path(f.spec.slug, "rss")),
-            json=absolute(site.base_url, feed_path(f.spec.slug, "json")),
-            newest=tuple((newest or {}).get(f.spec.slug, ())),
+        links_of(
+            site,
+            f.spec,
+            (counts or {}).get(f.spec.slug, len(f.entries)),
+            tuple((newest or {}).get(f.spec.slug, ())),
         )
         for f in feeds
     ]
 
 
+def links_of(
+    site: SiteConfig, spec: FeedSpec, count: int, newest: tuple[Headline, ...] = ()
+) -> FeedLinks:
+    """The public URLs of one feed."""
+    return FeedLinks(
+        slug=spec.slug,
+        title=xml_safe(spec.title),
+        count=count,
+        atom=absolute(site.base_url, feed_path(spec.slug, "atom")),
+        rss=absolute(site.base_url, feed_path(spec.slug, "rss")),
+        json=absolute(site.base_url, feed_path(spec.slug, "json")),
+        view=absolute(site.base_url, feed_view_path(spec.slug)),
+        newest=newest,
+    )
+
+
 def render_article_page(site: SiteConfig, article: Article, timezone: tzinfo) -> bytes:
     """The permalink page an entry links to when the article has no original URL."""
+    published = show_time(article.published, timezone)
     values = {
         "title": article.title,
-        "datetime": article.published.isoformat(),
-        "published": article.published.astimezone(timezone).strftime("%Y-%m-%d %H:%M"),
+        "datetime": published.iso,
+        "published": published.text,
         "author": article.author,
         "editor": article.editor,
         "categories": " / ".join(" › ".join(path) for path in article.categories),
@@ -108,7 +140,7 @@ def _page_skeleton(site: SiteConfig, shape: tuple[bool, ...]) -> tuple[list[str]
     A cold build makes a page per article; filling holes costs a fifth of rendering the
     template each time, and the template stays the one description of the page.
     """
-    template = _TEMPLATES.get_template("article.html")
+    template = templates(site.language).get_template("article.html")
     present = dict(zip(_OPTIONAL, shape, strict=True))
 
     def hole(name: str) -> Markup:
@@ -116,7 +148,6 @@ def _page_skeleton(site: SiteConfig, shape: tuple[bool, ...]) -> tuple[list[str]
 
     stand_in = SimpleNamespace(
         title=hole("title"),
-        published=SimpleNamespace(isoformat=lambda: hole("datetime")),
         author=hole("author") if present["author"] else None,
         editor=hole("editor") if present["editor"] else None,
         link=hole("link") if present["link"] else None,
@@ -126,7 +157,7 @@ def _page_skeleton(site: SiteConfig, shape: tuple[bool, ...]) -> tuple[list[str]
         site=site,
         article=stand_in,
         home=site.base_url,
-        published=hole("published"),
+        published=ShownTime(iso=hole("datetime"), text=hole("published")),
         categories=hole("categories") if present["categories"] else "",
     )
     parts = _HOLES.split(html)
@@ -135,19 +166,22 @@ def _page_skeleton(site: SiteConfig, shape: tuple[bool, ...]) -> tuple[list[str]
 
 def render_index(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:
     """The front page: every feed, with autodiscovery links for each format."""
-    html = _TEMPLATES.get_template("index.html").render(
-        site=site, feeds=links, opml=absolute(site.base_url, "opml.xml")
+    html = (
+        templates(site.language)
+        .get_template("index.html")
+        .render(site=site, feeds=links, opml=absolute(site.base_url, OPML))
     )
     return html.encode("utf-8")
 
 
-def render_stylesheet(site: SiteConfig) -> bytes:
-    """The XSLT stylesheet every Atom and RSS document names: a browser that opens a feed
-    shows it as a page that says what a feed is and how to subscribe. Readers ignore it."""
-    xsl = _TEMPLATES.get_template("feed.xsl").render(
-        site=site, home=site.base_url, opml=absolute(site.base_url, "opml.xml")
+def render_error_page(site: SiteConfig, status: int) -> bytes:
+    """The page the web app answers an error with (404, 405, 503...)."""
+    html = (
+        templates(site.language)
+        .get_template("error.html")
+        .render(site=site, status=status, home=site.base_url)
     )
-    return xsl.encode("utf-8")
+    return html.encode("utf-8")
 
 
 def render_opml(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:
@@ -164,7 +198,7 @@ def render_opml(site: SiteConfig, links: Sequence[FeedLinks]) -> bytes:
             text=link.title,
             title=link.title,
             xmlUrl=link.atom,
-            htmlUrl=site.base_url,
+            htmlUrl=link.view,
         )
     data: bytes = etree.tostring(opml, encoding="UTF-8", xml_declaration=True, pretty_print=True)
     return data

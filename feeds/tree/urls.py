@@ -17,6 +17,7 @@ from slugify import slugify
 from feeds.model import CategoryPath
 
 FEED_FORMATS = ("atom", "rss", "json")
+VIEW_FORMAT = "html"  # a feed's page: what a browser gets at the feed's address
 _ID_NAMESPACE = uuid.UUID("6f1c3e52-2b7a-5d0e-9a4c-0f3b8d1e7a21")
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _SLUG_MAX = 60
@@ -37,6 +38,21 @@ def feed_id(slug: str) -> str:
 def feed_path(slug: str, fmt: str) -> str:
     """Path of a feed document relative to the output dir, e.g. `feeds/finance.atom`."""
     return f"feeds/{slug}.{fmt}"
+
+
+def feed_view_path(slug: str) -> str:
+    """Path of a feed's view, the page a browser gets at its address: `feeds/finance.html`."""
+    return feed_path(slug, VIEW_FORMAT)
+
+
+def feed_of(path: str) -> tuple[str, str] | None:
+    """The slug and format of the feed document or view at `path` (`feeds/finance.atom` ->
+    `("finance", "atom")`), or None for any other path (an archive document's too)."""
+    directory, _, name = path.rpartition("/")
+    slug, _, fmt = name.rpartition(".")
+    if directory != "feeds" or not slug or fmt not in (*FEED_FORMATS, VIEW_FORMAT):
+        return None
+    return slug, fmt
 
 
 def archive_path(slug: str, number: int) -> str:
