@@ -6,6 +6,7 @@ import http.client
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -145,6 +146,52 @@ def gunicorn(cwd: Path, workers: int, env: dict[str, str] | None = None) -> Iter
     finally:
         process.send_signal(signal.SIGTERM)
         _, running_server.log = process.communicate(timeout=30)
+
+
+NGINX_CONF = Path(__file__).resolve().parents[1] / "config" / "nginx.conf"
+
+
+@contextmanager
+def nginx_serving(root: Path, run: Path) -> Iterator[Server]:
+    """Run the real nginx with config/nginx.conf, serving the tree at `root` on a free
+    loopback port, until the block ends; `run` holds its config, pid and logs. Skips when
+    nginx is not installed."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if binary is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    port = free_port()
+    server_block = NGINX_CONF.read_text()
+    server_block = server_block.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    server_block = server_block.replace("root /srv/feeds/public;", f"root {root};")
+    run.mkdir(parents=True)
+    # As root, nginx's workers drop to `nobody`, who cannot enter pytest's private temp dirs.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (run / "nginx.conf").write_text(
+        f"{user}daemon off;\nworker_processes 1;\n"
+        f"pid {run}/nginx.pid;\nerror_log {run}/error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {run}/body;\n"
+        f" proxy_temp_path {run}/proxy;\n fastcgi_temp_path {run}/fastcgi;\n"
+        f" uwsgi_temp_path {run}/uwsgi;\n scgi_temp_path {run}/scgi;\n{server_block}\n}}\n"
+    )
+    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)])
+    server = Server("127.0.0.1", port)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                server.request("/robots.txt")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError((run / "error.log").read_text()) from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 # The log of a `feeds serve` or `feeds watch` subprocess.

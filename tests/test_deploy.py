@@ -2,11 +2,9 @@
 container's config, and the nginx example run for real when nginx is installed."""
 
 import gzip
-import os
 import re
 import shutil
 import subprocess
-import time
 import tomllib
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from server import Server, free_port
+from server import nginx_serving
 from sites import REPO, make_site, run_feeds
 
 from feeds.config import load_config
@@ -52,45 +50,10 @@ def test_the_container_config_is_valid():
 
 @pytest.fixture
 def nginx(tmp_path):
-    binary = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if binary is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
     site = make_site(tmp_path / "site")
     assert site.build().ok
-    port = free_port()
-    server_block = (REPO / "config/nginx.conf").read_text()
-    server_block = server_block.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    server_block = server_block.replace("root /srv/feeds/public;", f"root {site.public};")
-    run = tmp_path / "nginx"
-    run.mkdir()
-    # As root, nginx's workers drop to `nobody`, who cannot enter pytest's private temp dirs.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (run / "nginx.conf").write_text(
-        f"{user}daemon off;\nworker_processes 1;\n"
-        f"pid {run}/nginx.pid;\nerror_log {run}/error.log;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n access_log off;\n client_body_temp_path {run}/body;\n"
-        f" proxy_temp_path {run}/proxy;\n fastcgi_temp_path {run}/fastcgi;\n"
-        f" uwsgi_temp_path {run}/uwsgi;\n scgi_temp_path {run}/scgi;\n{server_block}\n}}\n"
-    )
-    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)])
-    server = Server("127.0.0.1", port)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                server.request("/robots.txt")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError((run / "error.log").read_text()) from None
-                time.sleep(0.1)
+    with nginx_serving(site.public, tmp_path / "nginx") as server:
         yield site, server
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_nginx_serves_the_tree_with_the_right_types_and_gzip(nginx):
@@ -132,23 +95,6 @@ def test_nginx_answers_conditional_requests_and_hides_state(nginx):
     assert page.headers["content-encoding"] == "gzip"  # compressed on the fly: no twin
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
-
-
-def test_nginx_gives_browsers_feeds_as_xml_so_the_stylesheet_runs(nginx):
-    site, server = nginx
-    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-    for path, reader_type in (
-        ("/feeds/all.atom", "application/atom+xml; charset=utf-8"),
-        ("/feeds/all.rss", "application/rss+xml; charset=utf-8"),
-    ):
-        shown = server.request(path, headers={"Accept": browser, "Accept-Encoding": "gzip"})
-        read = server.request(path, headers={"Accept": "application/atom+xml, */*"})
-        assert shown.status == read.status == 200
-        assert shown.headers["content-type"] == "application/xml; charset=utf-8"
-        assert read.headers["content-type"] == reader_type
-        assert shown.headers["vary"] == read.headers["vary"] == "Accept, Accept-Encoding"
-        assert gzip.decompress(shown.body) == read.body == (site.public / path[1:]).read_bytes()
-    assert server.request("/feeds/missing.atom", headers={"Accept": browser}).status == 404
 
 
 # --- one image for any host; pinned dependencies -------------------------------------------

@@ -143,7 +143,8 @@ def test_gzip_when_accepted_with_its_own_etag(server):
 def test_unknown_paths_are_404(server, path):
     reply = server.request(path)
     assert reply.status == 404
-    assert reply.body == b"404 Not Found\n"
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<h1 id="error">404 找不到页面</h1>' in reply.body.decode()  # the site is zh-CN
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"])

@@ -19,6 +19,7 @@ from pathlib import Path
 from werkzeug.http import http_date
 
 from feeds.text import hex_digest
+from feeds.tree.urls import feed_of
 from feeds.tree.writer import COMPRESSIBLE, MANIFEST, gzip_bytes
 
 CONTENT_TYPES = {
@@ -28,7 +29,7 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".xml": "text/x-opml; charset=utf-8",  # opml.xml is the only .xml the publisher writes
     ".txt": "text/plain; charset=utf-8",
-    ".xsl": "text/xsl; charset=utf-8",  # feed.xsl, which browsers fetch to show a feed as a page
+    ".js": "text/javascript; charset=utf-8",  # subscribe.js, the feed views' copy button
 }
 # Article pages carry third-party HTML: even sanitised, it gets no script, no plugins,
 # no forms, and images load without a Referer (Sina refuses hotlinks that send one).
@@ -36,10 +37,16 @@ HTML_POLICY = (
     "default-src 'none'; img-src http: https:; media-src http: https:; "
     "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+# The site's own pages (the index, the feeds' views) hold text and links, a search box and
+# the subscribe box's script, which is served from the site itself.
+SITE_PAGE_POLICY = (
+    "default-src 'none'; img-src http: https:; style-src 'unsafe-inline'; "
+    "script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 # The files the publisher writes at the top of the tree (index.html, opml.xml, robots.txt,
-# feed.xsl) end so; the rest are under feeds/ and articles/.
-SITE_SUFFIXES = (".html", ".xml", ".txt", ".xsl")
+# subscribe.js) end so; the rest are under feeds/ and articles/.
+SITE_SUFFIXES = (".html", ".xml", ".txt", ".js")
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -51,10 +58,6 @@ class Representation:
     body: bytes
     etag: str  # without quotes
     headers: Headers  # everything but the status line, for a 200
-    # The headers for a browser (Accept: text/html), for Atom and RSS: Chromium shows the
-    # feed types as plain text and runs the feed's stylesheet only on an XML type. The
-    # bytes are the same, so is the entity tag; Vary: Accept keeps caches apart.
-    for_browsers: Headers | None = None
 
 
 @dataclass(frozen=True)
@@ -143,14 +146,11 @@ class PublishedTree:
         except OSError:
             return None
         last_modified = int(stat.st_mtime)
-        suffix = os.path.splitext(path)[1]
         compressible = path.endswith(COMPRESSIBLE)  # a page without a twin is gzipped here
-        identity = self._representation(body, suffix, last_modified, None, compressible)
+        identity = self._representation(body, path, last_modified, None)
         twin = None
         if compressible:
-            twin = self._representation(
-                self._gzip_twin(target, body), suffix, last_modified, "gzip", compressible
-            )
+            twin = self._representation(self._gzip_twin(target, body), path, last_modified, "gzip")
         return Resource(identity, twin, last_modified, (stat.st_ino, stat.st_mtime_ns, len(body)))
 
     @staticmethod
@@ -167,8 +167,9 @@ class PublishedTree:
         return gzip_bytes(body)
 
     def _representation(
-        self, body: bytes, suffix: str, last_modified: int, encoding: str | None, vary: bool
+        self, body: bytes, path: str, last_modified: int, encoding: str | None
     ) -> Representation:
+        suffix = os.path.splitext(path)[1]
         etag = hex_digest(body, size=12)
         content_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
         headers = [
@@ -181,16 +182,17 @@ class PublishedTree:
         ]
         if encoding is not None:
             headers.append(("Content-Encoding", encoding))
-        feed = suffix in (".atom", ".rss")
-        if vary:
-            headers.append(("Vary", "Accept, Accept-Encoding" if feed else "Accept-Encoding"))
+        # A feed's address answers with the feed or its view, by Accept (feeds.web.negotiation):
+        # both say so, the view at its own address too, as it is the same page.
+        if feed_of(path) is not None:
+            headers.append(("Vary", "Accept, Accept-Encoding"))
+        elif path.endswith(COMPRESSIBLE):
+            headers.append(("Vary", "Accept-Encoding"))
         if suffix == ".html":
-            headers.append(("Content-Security-Policy", HTML_POLICY))
+            own = not path.startswith("articles/")
+            headers.append(("Content-Security-Policy", SITE_PAGE_POLICY if own else HTML_POLICY))
             headers.append(("Referrer-Policy", "no-referrer"))
-        for_browsers = None
-        if feed:
-            for_browsers = (("Content-Type", "application/xml; charset=utf-8"), *headers[1:])
-        return Representation(body, etag, tuple(headers), for_browsers)
+        return Representation(body, etag, tuple(headers))
 
     def _remember(self, path: str, resource: Resource) -> None:
         if resource.size > self.cache_bytes // 4:

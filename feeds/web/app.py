@@ -2,9 +2,11 @@
 
 Published files are answered by a small WSGI layer in front of Flask: feed readers poll
 every few minutes, for years, so the common path (a cached document or a 304) does as
-little work per request as possible. Everything else (/healthz, /metrics, the image
-proxy, 404, 405) is Flask's. No side effects at import; creating the app reads nothing
-from disk, except the image proxy's key when the proxy is on.
+little work per request as possible. A browser that opens a feed's address gets the
+feed's view instead (feeds.web.negotiation). Everything else (/healthz, /metrics, the image
+proxy, 404, 405) is Flask's. Error pages are HTML in the site's language. No side effects
+at import; creating the app reads nothing from disk, except the image proxy's key when
+the proxy is on.
 """
 
 from __future__ import annotations
@@ -17,19 +19,22 @@ from flask import Flask, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from feeds.config import Config
+from feeds.config import Config, SiteConfig
+from feeds.render.pages import render_error_page
 from feeds.tree.reader import PublishedTree, Representation, Resource
 from feeds.tree.status import BuilderActivity, read_activity, read_status
+from feeds.tree.urls import FEED_FORMATS, feed_of, feed_view_path
 from feeds.web.conditional import evaluate
 from feeds.web.image_proxy import add_image_proxy
 from feeds.web.metrics import BuildMetrics, RequestCounts, create_registry
+from feeds.web.negotiation import prefers_page
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 ALLOWED = "GET, HEAD"
 RETRY_AFTER = "5"  # seconds a reader is asked to wait for a tree still being built
-_UNAVAILABLE = b"503 Service Unavailable: the feeds are being built; try again shortly\n"
+PAGE_TYPE = "text/html; charset=utf-8"
 _GZIP_REFUSED = re.compile(r"(?:^|,)\s*gzip\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)", re.I)
 _GZIP_OR_ANY = re.compile(r"(?:^|,)\s*(?:gzip|x-gzip|\*)\s*(?:;|,|$)", re.I)
 
@@ -73,15 +78,32 @@ def create_app(
 
     add_image_proxy(app, config)  # only when images.proxy is on
 
+    pages = ErrorPages(config.site)
+
     @app.errorhandler(HTTPException)
-    def plain_error(error: HTTPException) -> Response:
-        response = Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
-        if error.code == 405:
+    def error_page(error: HTTPException) -> Response:
+        code = error.code or 500
+        response = Response(pages(code), code, content_type=PAGE_TYPE)
+        if code == 405:
             response.headers["Allow"] = ALLOWED
         return response
 
-    app.wsgi_app = PublishedFiles(tree, app.wsgi_app, requests)  # type: ignore[method-assign]
+    app.wsgi_app = PublishedFiles(tree, app.wsgi_app, pages, requests)  # type: ignore[method-assign]
     return app
+
+
+class ErrorPages:
+    """The error pages of one site, in its language, each rendered when first needed."""
+
+    def __init__(self, site: SiteConfig) -> None:
+        self.site = site
+        self._pages: dict[int, bytes] = {}  # a few dozen status codes at most
+
+    def __call__(self, code: int) -> bytes:
+        page = self._pages.get(code)
+        if page is None:  # two threads may both render it: the same bytes
+            page = self._pages[code] = render_error_page(self.site, code)
+        return page
 
 
 def health(config: Config, builder: BuilderActivity | None) -> tuple[int, dict[str, Any]]:
@@ -105,10 +127,15 @@ class PublishedFiles:
     Counts every response by status code, its own and the fallback's."""
 
     def __init__(
-        self, tree: PublishedTree, fallback: WSGIApp, requests: RequestCounts | None = None
+        self,
+        tree: PublishedTree,
+        fallback: WSGIApp,
+        pages: Callable[[int], bytes],
+        requests: RequestCounts | None = None,
     ) -> None:
         self.tree = tree
         self.fallback = fallback
+        self.pages = pages  # the error page of a status code
         self.requests = requests or RequestCounts()
         self._counts = self.requests.published  # bound once: the hot path skips a lookup
 
@@ -123,11 +150,18 @@ class PublishedFiles:
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             counts[405] += 1
+            page = self.pages(405)
             start_response(
                 "405 Method Not Allowed",
-                [("Allow", ALLOWED), ("Content-Type", "text/plain"), ("Content-Length", "23")],
+                [
+                    ("Allow", ALLOWED),
+                    ("Content-Type", PAGE_TYPE),
+                    ("Content-Length", str(len(page))),
+                ],
             )
-            return [b"405 Method Not Allowed\n"]
+            return [page]
+        if path is not None:  # a feed's address: its view for a browser
+            resource = self._view_for(path, environ.get("HTTP_ACCEPT", "")) or resource
         representation = _negotiate(resource, environ.get("HTTP_ACCEPT_ENCODING", ""))
         status = evaluate(
             method,
@@ -147,11 +181,15 @@ class PublishedFiles:
             start_response("412 Precondition Failed", [("Content-Length", "0")])
             return []
         counts[200] += 1
-        headers = representation.headers
-        if representation.for_browsers and "text/html" in environ.get("HTTP_ACCEPT", ""):
-            headers = representation.for_browsers
-        start_response("200 OK", list(headers))
+        start_response("200 OK", list(representation.headers))
         return [] if method == "HEAD" else [representation.body]
+
+    def _view_for(self, path: str, accept: str) -> Resource | None:
+        """The view of the feed document at `path`, when the request prefers a page."""
+        feed = feed_of(path)
+        if feed is None or feed[1] not in FEED_FORMATS or not prefers_page(accept):
+            return None
+        return self.tree.lookup(feed_view_path(feed[0]))
 
     def _fall_back(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         counts = self.requests.app
@@ -171,16 +209,17 @@ class PublishedFiles:
         """503 for a document that is not published yet, but will be: before the first
         publish of a tree, a feed reader must not take a 404 or an empty feed for an answer."""
         self._counts[503] += 1
+        page = self.pages(503)
         start_response(
             "503 Service Unavailable",
             [
                 ("Retry-After", RETRY_AFTER),
                 ("Cache-Control", "no-store"),
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(_UNAVAILABLE))),
+                ("Content-Type", PAGE_TYPE),
+                ("Content-Length", str(len(page))),
             ],
         )
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [_UNAVAILABLE]
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [page]
 
 
 def _request_path(path_info: str) -> str | None:
