@@ -18,8 +18,9 @@ from feeds import __version__
 from feeds.build.builder import build
 from feeds.build.ingest import Progress
 from feeds.build.lock import BuilderLock
-from feeds.config import Config, load_config
+from feeds.config import Config, key_location, load_config
 from feeds.errors import ConfigError, FeedsError, PublishError
+from feeds.render.i18n import unshipped_language
 from feeds.tree.report import BuildReport
 from feeds.tree.writer import writable_problem
 
@@ -144,6 +145,9 @@ def _build_and_exit(config_path: Path, verbose: bool, *, write: bool) -> None:
     unwritable = [] if write else _unwritable(config)
     for problem in unwritable:
         click.secho(f"error: {problem}", fg="red", err=True)
+    if not write and (language := unshipped_language(config.site.language)):
+        where = key_location(config.path or config_path, "site.language")
+        click.secho(f"warning: site.language: {language} ({where})", fg="yellow", err=True)
     if busy:
         click.secho(
             f"error: {lock.busy_message()}: it keeps the tree up to date", fg="red", err=True

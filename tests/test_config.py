@@ -24,6 +24,7 @@ from feeds.config import (
     SourceConfig,
     StateConfig,
     WebSubConfig,
+    key_location,
     load_config,
     parse_config,
 )
@@ -548,3 +549,18 @@ def test_bad_feed_filters_are_reported_with_their_lines(tmp_path: Path) -> None:
         "feeds[0].max_bytes: must be at least 4096 bytes (a feed's header alone takes about "
         "1 KB) (config/feeds.yaml:5)"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("site:\n  title: t\n  language: fr\n", "feeds.yaml:3"),
+        ("site: {title: t}\n", "feeds.yaml"),  # not set: the file alone
+        ("site: [not, a, mapping]\n", "feeds.yaml"),
+        ("site: {language: [\n", "feeds.yaml"),  # not YAML at all
+    ],
+)
+def test_a_message_about_a_value_names_where_the_file_sets_it(tmp_path, text, where):
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert key_location(path, "site.language") == str(tmp_path / where)

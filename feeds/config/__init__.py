@@ -5,7 +5,13 @@ that turn a YAML value into a setting's value, `sections` the dataclasses they f
 The names below are the stage's interface; the rest of the program imports them from here.
 """
 
-from feeds.config.loading import BASE_URL_ENV, load_config, parse_config, with_environment
+from feeds.config.loading import (
+    BASE_URL_ENV,
+    key_location,
+    load_config,
+    parse_config,
+    with_environment,
+)
 from feeds.config.sections import (
     CleanConfig,
     Config,
@@ -36,6 +42,7 @@ __all__ = [
     "SourceConfig",
     "StateConfig",
     "WebSubConfig",
+    "key_location",
     "load_config",
     "parse_config",
     "settings_markdown",

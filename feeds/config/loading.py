@@ -326,6 +326,20 @@ def load_config(path: Path, *, base_dir: Path | None = None) -> Config:
 BASE_URL_ENV = "FEEDS_BASE_URL"
 
 
+def key_location(path: Path, key: str) -> str:
+    """Where a file sets a dotted key (`site.language`), as `path:line`, for a message about
+    its value; `path` alone when the file does not say."""
+    try:
+        node: Node | None = yaml.compose(path.read_text("utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeError, yaml.YAMLError):
+        return str(path)
+    for name in key.split("."):
+        if not isinstance(node, MappingNode):
+            return str(path)
+        node = next((value for k, value in node.value if k.value == name), None)
+    return f"{path}:{node.start_mark.line + 1}" if node is not None else str(path)
+
+
 def with_environment(config: Config) -> Config:
     """The config with what the environment overrides: FEEDS_BASE_URL for `site.base_url`,
     so that one container image serves any host."""
