@@ -53,3 +53,12 @@ def atom_schema(shared_dir: Path) -> Path:
     if not path.is_file():
         pytest.skip(f"the Atom schema {path} is missing")
     return path
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests leave what a person may want to look at afterwards (browser screenshots):
+    FEEDS_TEST_ARTIFACTS, else test-artifacts/ in the checkout (ignored by git)."""
+    path = Path(os.environ.get("FEEDS_TEST_ARTIFACTS", REPO / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
