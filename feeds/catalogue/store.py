@@ -33,12 +33,15 @@ from feeds.catalogue.records import (
     paths_from_text,
     paths_text,
 )
+from feeds.catalogue.search_index import DROP as DROP_SEARCH
+from feeds.catalogue.search_index import SCHEMA as SEARCH_SCHEMA
+from feeds.catalogue.search_index import SearchIndex
 from feeds.model import Article, CategoryPath, Fragments
 from feeds.text import html_text
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -105,6 +108,7 @@ class Catalogue:
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
         self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
+        self.search = SearchIndex(connection)
 
     @classmethod
     def open(cls, path: Path | None, rules: str) -> Catalogue:
@@ -125,7 +129,9 @@ class Catalogue:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA + LAST_BUILD_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA)
+            connection.executescript(
+                _SCHEMA + LAST_BUILD_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA + SEARCH_SCHEMA
+            )
             stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
             wanted = {"schema": SCHEMA_VERSION, "rules": rules}
             if {key: stored.get(key) for key in wanted} != wanted:
@@ -137,7 +143,7 @@ class Catalogue:
                 connection.executescript(
                     "BEGIN; "
                     + "".join(f"DROP TABLE {table}; " for table in derived)
-                    + f"{_SCHEMA} {LAST_BUILD_SCHEMA} "
+                    + f"{DROP_SEARCH} {_SCHEMA} {LAST_BUILD_SCHEMA} {SEARCH_SCHEMA} "
                     f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('rules', '{rules}');"
                     " COMMIT;"
                 )
@@ -173,6 +179,7 @@ class Catalogue:
     ) -> None:
         """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
+        self.search.remove(source)  # while the old article is there to say what it indexed
         listing, fragments = record.listing, record.template
         templates = (
             (None, None, None)
@@ -193,6 +200,7 @@ class Catalogue:
                 *templates,
             ),
         )
+        self.search.add(listing, record.text)
         if self._listings is not None:
             # One copy of each set of category paths, as _load_listings makes: a listing
             # sent by a worker process comes with copies of its own, and at 100,000
@@ -224,6 +232,7 @@ class Catalogue:
 
     def forget(self, source: str) -> None:
         """The file is gone: so is its article."""
+        self.search.remove(source)
         self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
         self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
         self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
@@ -353,6 +362,7 @@ class Catalogue:
 
     def commit(self) -> None:
         """Make this build's changes durable, all at once."""
+        self.search.flush()
         self._db.execute("COMMIT")
         if self.fresh:
             self._db.execute("PRAGMA journal_mode=WAL")

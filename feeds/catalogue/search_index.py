@@ -1,0 +1,181 @@
+"""The search index: an FTS5 table of every kept article's text, in the catalogue's SQLite,
+changed in the same transaction as the article it indexes; and the newest articles that
+match a query, read through a read-only connection of their own.
+
+The table is contentless (`content=''`): it holds the index alone, not a second copy of
+the text. Removing a row then takes the very text it was indexed with, which is made
+again from the article the catalogue still holds (see search_terms).
+
+A row's id orders it by time: the second the article was published, shifted left by 24
+bits, plus a slot that tells apart the articles of one second. FTS5 hands out a query's
+matches in rowid order, so the newest 50 of a query that matches half the archive are
+read without reading the other half. But FTS5 writes out what it holds in memory each
+time a row comes with a smaller id than the last one, and the articles of a cold build
+arrive in no order of time: rows are kept back and added a batch at a time, sorted.
+FTS5 is also told to hold more in memory before it writes (`hashsize`, 1 MB by default)
+and to merge what it wrote 16 segments at a time rather than 4 (`automerge`): a cold
+build writes and merges fewer segments, for a few more lookups per query.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote
+
+from feeds.catalogue.records import Listing, article_from_json
+from feeds.catalogue.search_terms import SearchText, search_text
+from feeds.model import Article, Fragments
+
+SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
+    title, summary, body, author, categories,
+    content='', columnsize=0, tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS search_rows (
+    row INTEGER PRIMARY KEY,
+    source TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_rows_by_id ON search_rows (id);
+INSERT INTO search (search, rank) SELECT 'hashsize', 16777216
+    WHERE NOT EXISTS (SELECT 1 FROM search_config WHERE k = 'hashsize');
+INSERT INTO search (search, rank) SELECT 'automerge', 16
+    WHERE NOT EXISTS (SELECT 1 FROM search_config WHERE k = 'automerge');
+"""
+DROP = "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS search_rows;"
+
+_BATCH = 2048  # rows kept back, with their split text, before they are added, sorted
+_SLOT_BITS = 24
+_SLOTS = 1 << _SLOT_BITS
+_COLUMNS = "title, summary, body, author, categories"
+
+
+class SearchIndex:
+    """The index's side of the catalogue's changes; the caller commits."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._held: dict[str, tuple[int, SearchText]] = {}  # by source: rows not added yet
+
+    def add(self, listing: Listing, text: SearchText) -> None:
+        """Index an article (call `remove` first for one already indexed); `flush` before
+        the transaction commits."""
+        self._held[listing.source] = (self._free_row(listing), text)
+        if len(self._held) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Add the rows kept back, in the order of their ids."""
+        rows = sorted(self._held.values())
+        self._held.clear()
+        self._db.executemany(
+            f"INSERT INTO search (rowid, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            [(row, *text) for row, text in rows],
+        )
+
+    def _free_row(self, listing: Listing) -> int:
+        """Claim a row id in the article's second: the slot its source names, or the next
+        free one."""
+        second = math.floor(listing.published) << _SLOT_BITS
+        slot = zlib.crc32(listing.source.encode("utf-8", "surrogatepass"))
+        for probe in range(_SLOTS):
+            row = second | ((slot + probe) % _SLOTS)
+            try:
+                self._db.execute(
+                    "INSERT INTO search_rows VALUES (?, ?, ?)", (row, listing.source, listing.id)
+                )
+            except sqlite3.IntegrityError as exc:
+                if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+                    continue  # another article of that second took the slot
+                raise
+            return row
+        raise sqlite3.IntegrityError(f"no free search row in second {listing.published}")
+
+    def remove(self, source: str) -> None:
+        """Take an article out of the index, while the catalogue still holds it."""
+        if self._held.pop(source, None) is not None:
+            self._db.execute("DELETE FROM search_rows WHERE source = ?", (source,))
+            return
+        found = self._db.execute(
+            "SELECT search_rows.row, data, content FROM search_rows"
+            " JOIN articles ON articles.source = search_rows.source"
+            " WHERE search_rows.source = ?",
+            (source,),
+        ).fetchone()
+        if found is None:
+            return
+        row, data, content = found
+        self._db.execute(
+            f"INSERT INTO search (search, rowid, {_COLUMNS}) VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+            (row, *search_text(article_from_json(data, content))),
+        )
+        self._db.execute("DELETE FROM search_rows WHERE row = ?", (row,))
+
+
+class Hit(NamedTuple):
+    """An article that matched, with its stored entry when one was made."""
+
+    article: Article
+    template: Fragments | None  # None: not serialised yet (see Catalogue.entry_templates)
+
+
+def open_reader(path: Path, *, wait: float = 0.2) -> sqlite3.Connection:
+    """A read-only connection to the catalogue at `path`: it can neither change the file
+    nor create it, and it waits at most `wait` seconds for a lock (the builder commits its
+    first build at once). sqlite3.OperationalError when there is no catalogue to read."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=wait, isolation_level=None)
+
+
+def newest_matches(connection: sqlite3.Connection, expression: str, limit: int) -> list[Hit]:
+    """The newest `limit` articles matching an FTS5 expression, newest first, in the order
+    feeds list them: by publishing time, then id, then source. Of articles that share an id,
+    only the one a feed would show (the first source) is a match."""
+    if not expression:
+        return []
+    sources = _newest_sources(connection, expression, limit)
+    hits: list[tuple[float, str, str, Hit]] = []
+    for start in range(0, len(sources), 500):  # stay under SQLite's variable limit
+        chunk = sources[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            "SELECT source, id, published, data, content, atom, rss, json, updated"
+            f" FROM articles WHERE source IN ({marks})",
+            chunk,
+        )
+        for source, id_, published, data, content, atom, rss, json, updated in rows:
+            template = None if atom is None else Fragments(atom, rss, json, updated)
+            article = article_from_json(data, content)
+            hits.append((-published, id_, source, Hit(article, template)))
+    hits.sort(key=lambda hit: hit[:3])
+    return [hit for *_, hit in hits[:limit]]
+
+
+def _newest_sources(connection: sqlite3.Connection, expression: str, limit: int) -> list[str]:
+    """The sources of at least the newest `limit` matches: in row order, then the rest of
+    the last one's second, which may hold articles a feed lists before it."""
+    cursor = connection.execute(
+        "SELECT search_rows.row, search_rows.source FROM search"
+        " JOIN search_rows ON search_rows.row = search.rowid"
+        " WHERE search MATCH ? AND NOT EXISTS ("
+        "   SELECT 1 FROM search_rows AS first WHERE first.id = search_rows.id"
+        "   AND first.source < search_rows.source)"
+        " ORDER BY search.rowid DESC",
+        (expression,),
+    )
+    sources: list[str] = []
+    last_second = None
+    try:
+        for row, source in cursor:
+            second = row >> _SLOT_BITS
+            if len(sources) >= limit and second != last_second:
+                break
+            sources.append(source)
+            last_second = second
+    finally:
+        cursor.close()  # ends the read transaction: the builder's checkpoints go on
+    return sources

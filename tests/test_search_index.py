@@ -1,0 +1,159 @@
+"""The search index in the catalogue: built with it, changed with it in the same
+transaction, read through a read-only connection, newest first in the feeds' order."""
+
+import sqlite3
+
+import pytest
+from sites import article_text, make_site
+
+from feeds.catalogue import search_index
+from feeds.catalogue.search_index import newest_matches, open_reader
+from feeds.catalogue.search_terms import match_expression
+from feeds.catalogue.store import FILE_NAME
+
+CONFIG = """\
+site: {title: 测试站点, base_url: "http://127.0.0.1:8080/"}
+source: {dir: articles}
+output: {dir: public}
+"""
+
+
+def search(site, query, limit=50):
+    """The ids of the newest articles matching `query`, newest first."""
+    connection = open_reader(site.config().state.dir / FILE_NAME)
+    try:
+        hits = newest_matches(connection, match_expression(query), limit)
+    finally:
+        connection.close()
+    return [hit.article.id for hit in hits]
+
+
+def integrity_check(site):
+    """FTS5's own check of the index (raises when it is damaged)."""
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        connection.execute("INSERT INTO search (search, rank) VALUES ('integrity-check', 1)")
+
+
+def day(n, second=0):
+    return f"Tue, {n:02d} Mar 2022 08:00:{second:02d} GMT"
+
+
+@pytest.fixture
+def site(tmp_path):
+    return make_site(tmp_path, examples=False, config=CONFIG)
+
+
+def test_two_character_words_are_found_inside_longer_text(site):
+    site.write(
+        "a.txt", article_text("宽松政策", body="<p>中国人民银行（央行）宣布全面降准0.5个百分点</p>")
+    )
+    site.write("b.txt", article_text("央行行长讲话", body="<p>稳增长</p>"))
+    site.write("c.txt", article_text("其他", body="<p>中央银行与准备金</p>"))
+    assert site.build().ok
+    assert sorted(search(site, "央行")) == ["a", "b"]
+    assert search(site, "降准") == ["a"]
+    assert search(site, "准备金") == ["c"]
+    assert search(site, "央行 降准") == ["a"]
+
+
+def test_every_field_is_searched(site):
+    site.write(
+        "a.txt",
+        "---\ntitle: 标题里的词\nauthor: 某某日报\ncategories: [金融, 宏观经济]\n"
+        "tags: [货币政策]\nsummary: 摘要里的词\ndate: Tue, 15 Mar 2022 14:04:32 GMT\n---\n"
+        "<p>正文里的词</p>\n",
+    )
+    site.write("b.txt", article_text("无关", body="<p>无关</p>"))
+    assert site.build().ok
+    for word in ("标题", "某某日报", "宏观经济", "货币政策", "摘要", "正文"):
+        assert search(site, word) == ["a"], word
+
+
+def test_the_index_follows_every_change_in_the_same_build(site):
+    site.write("a.txt", article_text("第一版", body="<p>降准</p>"))
+    site.write("b.txt", article_text("留下", body="<p>降准</p>", date=day(16)))
+    assert site.build().ok
+    assert search(site, "降准") == ["b", "a"]
+    site.write("a.txt", article_text("第二版", body="<p>加息25个基点</p>"))  # a new size
+    assert site.build().ok
+    assert search(site, "降准") == ["b"] and search(site, "加息") == ["a"]
+    assert search(site, "第一版") == [] and search(site, "第二版") == ["a"]
+    (site.articles / "b.txt").unlink()
+    assert site.build().ok
+    assert search(site, "降准") == [] and search(site, "留下") == []
+    integrity_check(site)
+
+
+def test_a_bad_edit_keeps_the_last_good_article_searchable(site):
+    site.write("a.txt", article_text("好文章", body="<p>降准</p>"))
+    assert site.build().ok
+    site.write("a.txt", "no front matter at all\n")
+    assert not site.build().ok
+    assert search(site, "降准") == ["a"]  # as in the feeds: the last good version stays
+
+
+def test_results_are_newest_first_at_most_the_limit_in_the_feeds_order(site):
+    for n in range(1, 13):  # two articles in each second: the feeds order them by id
+        site.write(f"x{n:02d}.txt", article_text(f"甲{n}", body="<p>降准</p>", date=day(n, 5)))
+        site.write(f"y{n:02d}.txt", article_text(f"乙{n}", body="<p>降准</p>", date=day(n, 5)))
+    assert site.build().ok
+    expected = [f"{prefix}{n:02d}" for n in range(12, 0, -1) for prefix in "xy"]
+    assert search(site, "降准") == expected
+    assert search(site, "降准", limit=5) == expected[:5]
+
+
+def test_of_two_files_with_one_id_only_the_feeds_choice_is_found(site):
+    site.write("a.txt", article_text("先到", body="<p>降准</p>", extra="id: same\n"))
+    site.write("b.txt", article_text("后到", body="<p>降准 加息</p>", extra="id: same\n"))
+    site.build()
+    assert search(site, "降准") == ["same"]
+    assert search(site, "加息") == []  # the other file's article is not published
+
+
+def test_many_articles_are_indexed_in_batches(site, monkeypatch):
+    monkeypatch.setattr(search_index, "_BATCH", 3)  # a cold build of 10 rows: 3 batches
+    for n in range(1, 11):
+        site.write(f"{n:02d}.txt", article_text(f"第{n}篇", body="<p>降准</p>", date=day(n)))
+    assert site.build().ok
+    assert search(site, "降准") == [f"{n:02d}" for n in range(10, 0, -1)]
+    integrity_check(site)
+
+
+def test_a_change_of_rules_indexes_everything_again(site):
+    site.write("a.txt", article_text("降准", body="<p>正文</p>"))
+    assert site.build().ok
+    config = site.config_path.read_text() + "clean: {summary_length: 20}\n"
+    site.config_path.write_text(config, encoding="utf-8")
+    assert site.build().ok
+    assert search(site, "降准") == ["a"]
+    integrity_check(site)
+
+
+def test_the_reader_cannot_write(site):
+    site.write("a.txt", article_text("降准"))
+    assert site.build().ok
+    connection = open_reader(site.config().state.dir / FILE_NAME)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        connection.execute("DELETE FROM search_rows")
+    connection.close()
+
+
+def test_no_catalogue_is_an_error_and_creates_none(site):
+    path = site.config().state.dir / FILE_NAME
+    with pytest.raises(sqlite3.OperationalError):
+        open_reader(path)
+    assert not path.exists()
+
+
+def test_a_reader_in_the_middle_of_a_query_does_not_stop_a_build(site):
+    for n in range(1, 4):
+        site.write(f"{n}.txt", article_text(f"第{n}篇", body="<p>降准</p>", date=day(n)))
+    assert site.build().ok
+    reader = open_reader(site.config().state.dir / FILE_NAME)
+    rows = reader.execute("SELECT rowid FROM search WHERE search MATCH ?", ('"降准"',))
+    assert rows.fetchone() is not None  # its read transaction is open
+    site.write("4.txt", article_text("第4篇", body="<p>降准</p>", date=day(4)))
+    assert site.build().ok
+    rows.close()
+    assert newest_matches(reader, match_expression("降准"), 50)[0].article.id == "4"
+    reader.close()
