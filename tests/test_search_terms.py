@@ -157,3 +157,11 @@ def test_a_query_finds_a_text_exactly_when_its_words_occur_in_it(
     if from_text:  # a piece of the text itself: the case that must match
         query = text[cut[0] : cut[0] + cut[1]] or query
     assert matches(index, text, query) == _reference(text, query)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
+def test_no_query_is_an_fts5_error(index, query):
+    expression = match_expression(query)
+    if expression:
+        index.execute("SELECT 1 FROM search WHERE search MATCH ?", (expression,)).fetchall()

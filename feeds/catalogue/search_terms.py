@@ -112,7 +112,8 @@ def match_expression(query: str) -> str:
     `-`, parentheses, `column:`) is searched as the text it is: the tokenizer drops the
     punctuation and finds the words. Punctuation around a word is not searched for."""
     phrases = []
-    for word in _folded(query).split():
+    # No text holds a NUL (it ends a string for FTS5): it separates words, as a space does.
+    for word in _folded(query.replace("\0", " ")).split():
         word = _trimmed(word)
         if len(word) == 1:  # every pair it starts, and its unigrams, as a prefix
             phrases.append(f'"{word}" *')  # alphanumeric: no quote to double
