@@ -151,11 +151,15 @@ def gunicorn(cwd: Path, workers: int, env: dict[str, str] | None = None) -> Iter
 NGINX_CONF = Path(__file__).resolve().parents[1] / "config" / "nginx.conf"
 
 
+APP_ADDRESS = "http://127.0.0.1:8081"  # where config/nginx.conf passes /search on
+
+
 @contextmanager
-def nginx_serving(root: Path, run: Path) -> Iterator[Server]:
+def nginx_serving(root: Path, run: Path, app_port: int | None = None) -> Iterator[Server]:
     """Run the real nginx with config/nginx.conf, serving the tree at `root` on a free
-    loopback port, until the block ends; `run` holds its config, pid and logs. Skips when
-    nginx is not installed."""
+    loopback port, until the block ends; `run` holds its config, pid and logs. It passes
+    /search on to the web app on `app_port` (by default to the config's address, where
+    nothing listens). Skips when nginx is not installed."""
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
@@ -165,6 +169,8 @@ def nginx_serving(root: Path, run: Path) -> Iterator[Server]:
     server_block = NGINX_CONF.read_text()
     server_block = server_block.replace("listen 8080;", f"listen 127.0.0.1:{port};")
     server_block = server_block.replace("root /srv/feeds/public;", f"root {root};")
+    if app_port is not None:
+        server_block = server_block.replace(APP_ADDRESS, f"http://127.0.0.1:{app_port}")
     run.mkdir(parents=True)
     # As root, nginx's workers drop to `nobody`, who cannot enter pytest's private temp dirs.
     user = "user root;\n" if os.geteuid() == 0 else ""

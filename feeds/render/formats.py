@@ -16,6 +16,7 @@ import html
 import json
 import mimetypes
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -24,7 +25,15 @@ from feeds import __version__
 from feeds.config import FeedSpec, SiteConfig
 from feeds.model import Article, Feed, Fragments
 from feeds.text import xml_safe
-from feeds.tree.urls import absolute, archive_path, article_path, entry_id, feed_id, feed_path
+from feeds.tree.urls import (
+    FEED_FORMATS,
+    absolute,
+    archive_path,
+    article_path,
+    entry_id,
+    feed_id,
+    feed_path,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Raised whenever a change to this module, the pages, their templates or the message
@@ -39,6 +48,23 @@ _RSS_NAMESPACES = (
     'xmlns:dc="http://purl.org/dc/elements/1.1/" '
     'xmlns:media="http://search.yahoo.com/mrss/"'
 )
+
+
+@dataclass(frozen=True)
+class FeedAddress:
+    """Where a feed's documents are, the page that shows the same entries, and the Atom id
+    readers know the feed by: a published feed's are derived from its slug, a search's from
+    its query."""
+
+    id: str
+    urls: Mapping[str, str]  # by format: atom, rss, json
+    page: str
+
+
+def published_address(site: SiteConfig, spec: FeedSpec) -> FeedAddress:
+    """The address of a feed published in the tree."""
+    urls = {fmt: absolute(site.base_url, feed_path(spec.slug, fmt)) for fmt in FEED_FORMATS}
+    return FeedAddress(feed_id(spec.slug), urls, site.base_url)
 
 
 def entry_url(site: SiteConfig, article: Article) -> str:
@@ -114,19 +140,22 @@ def render_documents(
     *,
     hub: str = "",
     archive: int = 0,
+    address: FeedAddress | None = None,
 ) -> dict[str, bytes]:
     """A feed's three documents from its entries' fragments, given newest first.
 
     `hub`: the WebSub hub the documents name (W3C WebSub, section 4), or "" for none.
     `archive`: the number of the feed's newest archive document, which the Atom document
-    links as `prev-archive` (RFC 5005, section 4), or 0 for none."""
+    links as `prev-archive` (RFC 5005, section 4), or 0 for none.
+    `address`: where the documents say they are, when not the published feed's."""
     newest = max((e.updated for e in entries), default=fallback_updated.timestamp())
     updated = datetime.fromtimestamp(newest, UTC)
     links = _link("prev-archive", absolute(site.base_url, archive_path(spec.slug, archive)))
+    at = address or published_address(site, spec)
     return {
-        "atom": _atom(site, spec, entries, updated, hub, links if archive else ""),
-        "rss": _rss(site, spec, entries, updated, ttl_minutes, hub),
-        "json": _json(site, spec, entries, hub),
+        "atom": _atom(site, spec, entries, updated, hub, links if archive else "", address=at),
+        "rss": _rss(site, spec, entries, updated, ttl_minutes, hub, at),
+        "json": _json(site, spec, entries, hub, at),
     }
 
 
@@ -176,23 +205,25 @@ def _atom(
     links: str = "",
     *,
     self_url: str = "",
+    address: FeedAddress | None = None,
 ) -> bytes:
     """An Atom document; `self_url` set makes it an archive document (`fh:archive`)."""
+    at = address or published_address(site, spec)
     hub_link = f'  <link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
     history = f' xmlns:fh="{HISTORY_NS}"' if self_url else ""
     head = _PROLOG + (
         f'<feed xmlns="{ATOM_NS}" xmlns:media="http://search.yahoo.com/mrss/"{history}'
         f' xml:lang="{_a(site.language)}">\n'
         + ("  <fh:archive/>\n" if self_url else "")
-        + f"  <id>{feed_id(spec.slug)}</id>\n"
+        + f"  <id>{at.id}</id>\n"
         f"  <title>{_t(spec.title)}</title>\n"
         f"  <subtitle>{_t(spec.description or spec.title)}</subtitle>\n"
         f"  <updated>{updated.isoformat()}</updated>\n"
         f"  <author>\n    <name>{_t(site.title)}</name>\n  </author>\n"
         f'  <link rel="self" type="application/atom+xml"'
-        f' href="{_a(self_url or absolute(site.base_url, feed_path(spec.slug, "atom")))}"/>\n'
+        f' href="{_a(self_url or at.urls["atom"])}"/>\n'
         f"{hub_link}{links}"
-        f'  <link rel="alternate" type="text/html" href="{_a(site.base_url)}"/>\n'
+        f'  <link rel="alternate" type="text/html" href="{_a(at.page)}"/>\n'
         f'  <generator version="{__version__}">feeds</generator>\n'
     )
     return (head + "".join(e.atom for e in entries) + "</feed>\n").encode("utf-8")
@@ -233,6 +264,7 @@ def _rss(
     updated: datetime,
     ttl_minutes: int,
     hub: str,
+    at: FeedAddress,
 ) -> bytes:
     # RSS has no element for a hub: WebSub (section 4) names it with atom:link.
     hub_link = f'    <atom:link rel="hub" href="{_a(hub)}"/>\n' if hub else ""
@@ -240,14 +272,14 @@ def _rss(
         f'<rss version="2.0" {_RSS_NAMESPACES}>\n'
         "  <channel>\n"
         f"    <title>{_t(spec.title)}</title>\n"
-        f"    <link>{_t(site.base_url)}</link>\n"
+        f"    <link>{_t(at.page)}</link>\n"
         f"    <description>{_t(spec.description or spec.title)}</description>\n"
         f"    <language>{_t(site.language)}</language>\n"
         f"    <lastBuildDate>{format_datetime(updated)}</lastBuildDate>\n"
         f"    <generator>feeds {__version__}</generator>\n"
         f"    <ttl>{ttl_minutes}</ttl>\n"
         f'    <atom:link rel="self" type="application/rss+xml"'
-        f' href="{_a(absolute(site.base_url, feed_path(spec.slug, "rss")))}"/>\n'
+        f' href="{_a(at.urls["rss"])}"/>\n'
         f"{hub_link}"
     )
     return (head + "".join(e.rss for e in entries) + "  </channel>\n</rss>\n").encode("utf-8")
@@ -280,12 +312,14 @@ def _rss_item(site: SiteConfig, article: Article, body: str) -> str:
     return "".join(parts)
 
 
-def _json(site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], hub: str) -> bytes:
+def _json(
+    site: SiteConfig, spec: FeedSpec, entries: Sequence[Fragments], hub: str, at: FeedAddress
+) -> bytes:
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": xml_safe(spec.title),
-        "home_page_url": site.base_url,
-        "feed_url": absolute(site.base_url, feed_path(spec.slug, "json")),
+        "home_page_url": at.page,
+        "feed_url": at.urls["json"],
         "description": xml_safe(spec.description or spec.title),
         "language": site.language,
         "authors": [{"name": xml_safe(site.title)}],

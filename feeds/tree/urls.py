@@ -35,6 +35,11 @@ def feed_id(slug: str) -> str:
     return uuid.uuid5(_ID_NAMESPACE, "feed:" + slug).urn
 
 
+def search_feed_id(query: str) -> str:
+    """The Atom id of the feed of a search (its words, separated by single spaces)."""
+    return uuid.uuid5(_ID_NAMESPACE, "search:" + query).urn
+
+
 def feed_path(slug: str, fmt: str) -> str:
     """Path of a feed document relative to the output dir, e.g. `feeds/finance.atom`."""
     return f"feeds/{slug}.{fmt}"

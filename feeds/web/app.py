@@ -28,6 +28,7 @@ from feeds.web.conditional import evaluate
 from feeds.web.image_proxy import add_image_proxy
 from feeds.web.metrics import BuildMetrics, RequestCounts, create_registry
 from feeds.web.negotiation import prefers_page
+from feeds.web.search import add_search
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -77,6 +78,7 @@ def create_app(
     )
 
     add_image_proxy(app, config)  # only when images.proxy is on
+    add_search(app, config)
 
     pages = ErrorPages(config.site)
 

@@ -1,0 +1,176 @@
+"""Search, as a page and as feeds: `/search?q=…` is an HTML page of the newest matching
+articles, and `/search.atom`, `/search.rss` and `/search.json` with the same `q` are feeds
+of them that a reader can subscribe to.
+
+The answers come from the catalogue's search index (feeds.catalogue.search_index),
+through a read-only connection opened for each search: it never writes and never holds
+a lock past its query, so it cannot stop the builder, in this process or another; and a
+catalogue replaced by the builder is the one the next search reads. A feed's entries are
+its articles' stored entries, so they are the regular feeds' entries byte for byte.
+
+Bad input is the client's to fix, never a server error: an empty query, one over
+MAX_QUERY characters, or one with control characters gets a 400 with a short page. More
+than `slots` searches at once, or no catalogue to search yet, get a 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import sqlite3
+import threading
+from functools import partial
+from urllib.parse import quote
+
+from flask import Flask, Response, request
+
+from feeds.catalogue.search_index import Hit, newest_matches, open_reader
+from feeds.catalogue.search_terms import match_expression
+from feeds.catalogue.store import FILE_NAME
+from feeds.config import Config, FeedSpec
+from feeds.render.formats import FeedAddress, entry_template, fill, render_documents
+from feeds.render.search_page import render_search_page, search_results
+from feeds.tree.reader import CONTENT_TYPES
+from feeds.tree.status import read_status
+from feeds.tree.urls import FEED_FORMATS, absolute, search_feed_id
+from feeds.web.conditional import evaluate
+
+log = logging.getLogger("feeds")
+
+LIMIT = 50  # the newest matches a page or feed shows
+MAX_QUERY = 200  # characters
+SLOTS = 4  # searches at once, per process; the index's work is done outside the GIL
+MAX_AGE = 60  # seconds at most that a client may keep an answer (less with a shorter schedule)
+BUSY_RETRY = "1"  # seconds: the searches in hand take milliseconds
+BUILDING_RETRY = "5"  # seconds, as for a feed not published yet
+# The results page carries no third-party HTML: titles and summaries are plain text.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none';"
+    " frame-ancestors 'none'"
+)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_BAD_QUERY = (
+    b"400 Bad Request: give the words to search for in `q`: at most 200 characters,"
+    b" without control characters\n"
+)
+_BUSY = b"503 Service Unavailable: too many searches at once; try again shortly\n"
+_BUILDING = b"503 Service Unavailable: the search index is being built; try again shortly\n"
+
+
+class Unavailable(Exception):
+    """No catalogue to search: none built yet, or the builder holds it for a moment."""
+
+
+def add_search(app: Flask, config: Config, *, slots: int = SLOTS) -> None:
+    """Answer /search and /search.atom|.rss|.json in `app`."""
+    search = Search(config, slots)
+    app.extensions["feeds.search"] = search
+    for fmt in ("html", *FEED_FORMATS):
+        rule = "/search" if fmt == "html" else f"/search.{fmt}"
+        view = partial(search.respond, fmt)
+        app.add_url_rule(
+            rule, f"search_{fmt}", view, methods=["GET"], provide_automatic_options=False
+        )
+
+
+class Search:
+    """The search endpoints of one configuration; `slots` bounds the searches at once."""
+
+    def __init__(self, config: Config, slots: int) -> None:
+        self.config = config
+        self.slots = threading.BoundedSemaphore(slots)
+        self.max_age = max(1, min(MAX_AGE, int(config.schedule.interval)))
+
+    def respond(self, fmt: str) -> Response:
+        """The answer to one search request, in `fmt` ("html" or a feed format)."""
+        query = request.args.get("q", "")
+        words = " ".join(query.split())
+        if not words or len(query) > MAX_QUERY or _CONTROL.search(query):
+            return self._bad_query(fmt, query)
+        if not self.slots.acquire(blocking=False):
+            return _unavailable(_BUSY, BUSY_RETRY)
+        try:
+            hits = self.find(words)
+            body = self._render(fmt, words, hits)
+        except Unavailable:
+            return _unavailable(_BUILDING, BUILDING_RETRY)
+        finally:
+            self.slots.release()
+        return self._answer(fmt, body)
+
+    def find(self, words: str) -> list[Hit]:
+        """The newest articles holding every word; Unavailable when nothing can be read."""
+        state = self.config.state.dir
+        if read_status(state) is None:
+            raise Unavailable  # the first build has not finished: its catalogue is partial
+        try:
+            connection = open_reader(state / FILE_NAME)
+        except sqlite3.OperationalError as exc:
+            raise Unavailable from exc
+        try:
+            return newest_matches(connection, match_expression(words), LIMIT)
+        except sqlite3.OperationalError as exc:
+            # Locked by a first build's commit, or a catalogue from before the index: the
+            # builder is about to finish either.
+            log.info("search unavailable for now: %s", exc)
+            raise Unavailable from exc
+        finally:
+            connection.close()
+
+    def _render(self, fmt: str, words: str, hits: list[Hit]) -> bytes:
+        site = self.config.site
+        urls = {f: _search_url(site.base_url, f"search.{f}", words) for f in FEED_FORMATS}
+        if fmt == "html":
+            zone = self.config.source.timezone
+            results = search_results(site, (hit.article for hit in hits), zone)
+            return render_search_page(site, words, results, urls)
+        title = f"{words} · {site.title}"
+        spec = FeedSpec("search", title, title, (), (), LIMIT)
+        page = _search_url(site.base_url, "search", words)
+        address = FeedAddress(search_feed_id(words), urls, page)
+        entries = [
+            fill(hit.template or entry_template(site, hit.article), hit.article.content)
+            for hit in hits
+        ]
+        ttl_minutes = max(1, round(self.config.schedule.interval / 60))
+        # No hub: nothing notifies one when a search's results change.
+        return render_documents(site, spec, entries, ttl_minutes, address=address)[fmt]
+
+    def _answer(self, fmt: str, body: bytes) -> Response:
+        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        cache = f"public, max-age={self.max_age}"
+        # No Last-Modified: a match that goes away would not make it newer.
+        status = evaluate(
+            request.method, etag, 0, if_none_match=request.headers.get("If-None-Match")
+        )
+        if status == 304:
+            return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": cache})
+        response = Response(body, content_type=CONTENT_TYPES[f".{fmt}"])
+        response.headers["ETag"] = f'"{etag}"'
+        response.headers["Cache-Control"] = cache
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if fmt == "html":
+            response.headers["Content-Security-Policy"] = PAGE_POLICY
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def _bad_query(self, fmt: str, query: str) -> Response:
+        if fmt != "html":
+            return Response(_BAD_QUERY, 400, content_type="text/plain; charset=utf-8")
+        shown = _CONTROL.sub("", query)[:MAX_QUERY]
+        page = render_search_page(self.config.site, shown, (), None, problem=True)
+        response = Response(page, 400, content_type=CONTENT_TYPES[".html"])
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        return response
+
+
+def _search_url(base_url: str, path: str, words: str) -> str:
+    return absolute(base_url, path) + "?q=" + quote(words, safe="")
+
+
+def _unavailable(message: bytes, retry_after: str) -> Response:
+    response = Response(message, 503, content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = retry_after
+    response.headers["Cache-Control"] = "no-store"
+    return response
