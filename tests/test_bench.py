@@ -58,3 +58,10 @@ def test_http_benchmark_prints_every_figure():
     assert result.returncode == 0, result.stderr
     for figure in ("full GET", "gzip accepted", "304", "ratio"):
         assert figure in result.stdout
+
+
+def test_search_benchmark_prints_every_figure():
+    result = run_module("feeds.bench.search", "--articles", "60", "--runs", "1", "--queries", "10")
+    assert result.returncode == 0, result.stderr
+    for figure in ("without the index", "with the index", "catalogue on disk", "p95", "HTTP"):
+        assert figure in result.stdout

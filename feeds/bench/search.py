@@ -1,0 +1,222 @@
+"""Search benchmark: what the index adds to a cold build, and how fast a search answers.
+
+    python -m feeds.bench.search [--articles 10000,100000] [--runs 3] [--queries 200]
+                                 [--corpus DIR]
+
+`python -m feeds.bench` runs it after the cold-build benchmark, with the same `--sizes`
+(another name for `--articles`), `--runs` and `--corpus` when they are given.
+
+For each size: cold builds of a generated corpus, with the search index and without it,
+in turn, `--runs` times each, each in a fresh process into a tree of its own, compared as
+medians of wall time and of the CPU time of all the build's processes (the machine may be
+busy with other work: CPU time moves less with it). "Without" is the same code with the
+index's three hooks turned into no-ops: the worker's text splitting, and the catalogue's
+adding and removing of rows.
+
+Then searches on the indexed tree, one at a time: queries of 2 to 10 characters cut from
+the articles' own text (so that each finds something; the generated text is repetitive,
+so many find thousands), then one-character queries, which search by prefix. For each it
+prints the 50th and 95th percentiles and the slowest, of the index alone (open the
+catalogue, match, read the 50 newest articles) and of whole HTTP requests for the results
+page and the Atom feed to the real server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from feeds.bench.corpus import generate
+from feeds.catalogue.store import FILE_NAME
+from feeds.config import Config, load_config
+
+CONFIG = "source: {dir: %s}\noutput: {dir: public}\nschedule: {interval: 3600}\n"
+_CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
+_TAG = re.compile("<[^>]*>")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", "--sizes", default="10000", help="sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=3, help="cold builds with and without")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--corpus", type=Path, help="keep the corpus here between runs")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--without-index", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child, without_index=args.without_index)
+        return 0
+    for size in (int(size) for size in args.articles.split(",")):
+        with tempfile.TemporaryDirectory() as scratch:
+            corpus = (args.corpus or Path(scratch)) / f"corpus-{size}"
+            if len(list(corpus.glob("*.txt"))) != size:
+                generate(corpus, size)
+            print(f"search, {size:,} articles")
+            site = _cold_builds(corpus, Path(scratch), args.runs)
+            _searches(load_config(site / "feeds.yaml", base_dir=site), args.queries)
+            print()
+    return 0
+
+
+def _cold_builds(corpus: Path, scratch: Path, runs: int) -> Path:
+    """Cold builds with and without the index, in turn; the last indexed site."""
+    walls: dict[bool, list[float]] = {True: [], False: []}
+    cpus: dict[bool, list[float]] = {True: [], False: []}
+    sizes: dict[bool, int] = {}
+    for run in range(runs):
+        for indexed in (True, False):
+            site = scratch / f"{'with' if indexed else 'without'}-{run}"
+            site.mkdir()
+            (site / "feeds.yaml").write_text(CONFIG % corpus.resolve(), encoding="utf-8")
+            wall, cpu = _build_in_child(site, indexed)
+            walls[indexed].append(wall)
+            cpus[indexed].append(cpu)
+            sizes[indexed] = (site / "public" / ".feeds" / FILE_NAME).stat().st_size
+    for label, figures in (("wall", walls), ("CPU, all processes", cpus)):
+        with_index, without = (statistics.median(figures[flag]) for flag in (True, False))
+        print(f"  cold build, {label}:")
+        print(f"    without the index  {without:6.2f} s  {_runs(figures[False])}")
+        print(
+            f"    with the index     {with_index:6.2f} s  {_runs(figures[True])}"
+            f"  {with_index - without:+.2f} s, {with_index / without - 1:+.1%}"
+        )
+    print(
+        f"  catalogue on disk             {sizes[True] / 2**20:6.1f} MB with the index, "
+        f"{sizes[False] / 2**20:.1f} MB without"
+    )
+    return scratch / f"with-{runs - 1}"
+
+
+def _build_in_child(site: Path, indexed: bool) -> tuple[float, float]:
+    """The build's wall time, and the CPU time of its process and its workers."""
+    command = [sys.executable, "-m", "feeds.bench.search", "--child", str(site / "feeds.yaml")]
+    if not indexed:
+        command.append("--without-index")
+    os.sync()  # the last build's writes are not to be flushed during this one
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(command, cwd=site, capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    seconds: float = json.loads(out.strip().splitlines()[-1])["seconds"]
+    return seconds, cpu
+
+
+def _child(config_path: Path, *, without_index: bool) -> None:
+    from feeds.build.builder import build
+
+    if without_index:
+        _turn_off_the_index()
+    config = load_config(config_path, base_dir=config_path.parent)
+    began = time.perf_counter()
+    build(config)
+    print(json.dumps({"seconds": time.perf_counter() - began}))
+
+
+def _turn_off_the_index() -> None:
+    """Make the index's hooks no-ops, in this process and the workers it forks."""
+    from feeds.catalogue import records, search_index
+    from feeds.catalogue.search_terms import SearchText
+
+    nothing = SearchText("", "", "", "", "")
+    setattr(records, "search_text", lambda article: nothing)  # noqa: B010 - on purpose
+    setattr(search_index.SearchIndex, "add", lambda self, listing, text: None)  # noqa: B010
+    setattr(search_index.SearchIndex, "remove", lambda self, source: None)  # noqa: B010
+
+
+def _searches(config: Config, count: int) -> None:
+    from feeds.web.app import create_app
+    from feeds.web.server import listen, make_server
+
+    queries = _queries(config, count)
+    # Two pieces of different articles, joined: mostly found nowhere, though every pair of
+    # characters in them is common. FTS5 must then read their whole position lists.
+    joined = [
+        a[: len(a) // 2 + 1] + b[len(b) // 2 :] for a, b in zip(queries, queries[1:], strict=False)
+    ]
+    app = create_app(config)
+    search = app.extensions["feeds.search"]
+    sock = listen("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = make_server(app, "127.0.0.1", port, threads=4, sock=sock)
+    threading.Thread(target=server.run, daemon=True).start()  # until the process ends
+    for label, chosen in (
+        ("2 to 10 characters, from the text", queries),
+        ("2 to 10 characters, two pieces joined", joined),
+        ("1 character (a prefix)", sorted({query[0] for query in queries})),
+    ):
+        found = [len(search.find(query)) for query in chosen]
+        print(f"  {len(chosen)} queries of {label}: {statistics.mean(found):.1f} hits on average")
+        _report("index", [_timed(search.find, query) for query in chosen])
+        for path in ("/search?q=", "/search.atom?q="):
+            times = [_timed(_get, port, path + quote(query)) for query in chosen]
+            _report(f"HTTP {path.split('?')[0]}", times)
+
+
+def _queries(config: Config, count: int) -> list[str]:
+    """`count` pieces of the articles' text, 2 to 10 characters long, chosen by a fixed seed."""
+    import sqlite3
+
+    rng = random.Random(0)
+    with sqlite3.connect(config.state.dir / FILE_NAME) as connection:
+        bodies = [row[0] for row in connection.execute("SELECT content FROM articles")]
+    queries: list[str] = []
+    while len(queries) < count:
+        length = 2 + len(queries) % 9
+        runs = [run for run in _CJK_RUN.findall(_TAG.sub(" ", rng.choice(bodies)))]
+        runs = [run for run in runs if len(run) >= length]
+        if runs:
+            run = rng.choice(runs)
+            start = rng.randrange(len(run) - length + 1)
+            queries.append(run[start : start + length])
+    return queries
+
+
+def _timed(function: Any, *args: Any) -> float:
+    began = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - began
+
+
+def _get(port: int, path: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, (path, response.status)
+    finally:
+        connection.close()
+
+
+def _report(label: str, seconds: list[float]) -> None:
+    cuts = statistics.quantiles(
+        seconds, n=20, method="inclusive"
+    )  # 5% steps: [9] is the median, [18] p95
+    print(
+        f"    {label:<16} p50 {cuts[9] * 1000:6.1f} ms   p95 {cuts[18] * 1000:6.1f} ms"
+        f"   slowest {max(seconds) * 1000:6.1f} ms"
+    )
+
+
+def _runs(seconds: list[float]) -> str:
+    return "(runs: " + ", ".join(f"{s:.2f}" for s in seconds) + ")"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
