@@ -23,7 +23,7 @@ def index():
 def matches(index, text, query):
     """Whether `query` finds a row holding `text` (as its body)."""
     index.execute("INSERT INTO search (search) VALUES ('delete-all')")
-    index.execute("INSERT INTO search (rowid, body) VALUES (1, ?)", (split_terms(text),))
+    index.execute("INSERT INTO search (rowid, text) VALUES (1, ?)", (split_terms(text),))
     expression = match_expression(query)
     if not expression:
         return False

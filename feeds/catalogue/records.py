@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from feeds.catalogue.search_terms import SearchText, search_text
+from feeds.catalogue.search_terms import search_text
 from feeds.model import Article, CategoryPath, Fragments
 from feeds.text import hex_digest
 from feeds.tree.urls import article_path
@@ -40,7 +40,7 @@ class Record(NamedTuple):
     # Its entry in every format, with a hole for the body; None to have it made when a feed
     # first needs it (most articles of an archive never are in any feed).
     template: Fragments | None
-    text: SearchText  # what the search index holds for it
+    text: str  # what the search index holds for it (see search_terms)
 
 
 class Change(NamedTuple):

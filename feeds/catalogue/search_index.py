@@ -27,17 +27,16 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from feeds.catalogue.records import Listing, article_from_json
-from feeds.catalogue.search_terms import SearchText, search_text
+from feeds.catalogue.search_terms import search_text
 from feeds.model import Article, Fragments
 
 SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
-    title, summary, body, author, categories,
-    content='', columnsize=0, tokenize='unicode61 remove_diacritics 2'
+    text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
 );
 CREATE TABLE IF NOT EXISTS search_rows (
-    row INTEGER PRIMARY KEY,
-    source TEXT NOT NULL UNIQUE,
+    row INTEGER PRIMARY KEY,  -- found by its second and then its source: no other index
+    source TEXT NOT NULL,
     id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS search_rows_by_id ON search_rows (id);
@@ -51,7 +50,6 @@ DROP = "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS search_rows;"
 _BATCH = 2048  # rows kept back, with their split text, before they are added, sorted
 _SLOT_BITS = 24
 _SLOTS = 1 << _SLOT_BITS
-_COLUMNS = "title, summary, body, author, categories"
 
 
 class SearchIndex:
@@ -59,9 +57,9 @@ class SearchIndex:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
-        self._held: dict[str, tuple[int, SearchText]] = {}  # by source: rows not added yet
+        self._held: dict[str, tuple[int, str]] = {}  # by source: rows not added yet
 
-    def add(self, listing: Listing, text: SearchText) -> None:
+    def add(self, listing: Listing, text: str) -> None:
         """Index an article (call `remove` first for one already indexed); `flush` before
         the transaction commits."""
         self._held[listing.source] = (self._free_row(listing), text)
@@ -72,10 +70,7 @@ class SearchIndex:
         """Add the rows kept back, in the order of their ids."""
         rows = sorted(self._held.values())
         self._held.clear()
-        self._db.executemany(
-            f"INSERT INTO search (rowid, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            [(row, *text) for row, text in rows],
-        )
+        self._db.executemany("INSERT INTO search (rowid, text) VALUES (?, ?)", rows)
 
     def _free_row(self, listing: Listing) -> int:
         """Claim a row id in the article's second: the slot its source names, or the next
@@ -97,23 +92,28 @@ class SearchIndex:
 
     def remove(self, source: str) -> None:
         """Take an article out of the index, while the catalogue still holds it."""
-        if self._held.pop(source, None) is not None:
-            self._db.execute("DELETE FROM search_rows WHERE source = ?", (source,))
+        held = self._held.pop(source, None)
+        if held is not None:
+            self._db.execute("DELETE FROM search_rows WHERE row = ?", (held[0],))
             return
+        kept = self._db.execute(
+            "SELECT published, data, content FROM articles WHERE source = ?", (source,)
+        ).fetchone()
+        if kept is None:
+            return
+        published, data, content = kept
+        second = math.floor(published) << _SLOT_BITS
         found = self._db.execute(
-            "SELECT search_rows.row, data, content FROM search_rows"
-            " JOIN articles ON articles.source = search_rows.source"
-            " WHERE search_rows.source = ?",
-            (source,),
+            "SELECT row FROM search_rows WHERE row BETWEEN ? AND ? AND source = ?",
+            (second, second | (_SLOTS - 1), source),
         ).fetchone()
         if found is None:
             return
-        row, data, content = found
         self._db.execute(
-            f"INSERT INTO search (search, rowid, {_COLUMNS}) VALUES ('delete', ?, ?, ?, ?, ?, ?)",
-            (row, *search_text(article_from_json(data, content))),
+            "INSERT INTO search (search, rowid, text) VALUES ('delete', ?, ?)",
+            (found[0], search_text(article_from_json(data, content))),
         )
-        self._db.execute("DELETE FROM search_rows WHERE row = ?", (row,))
+        self._db.execute("DELETE FROM search_rows WHERE row = ?", found)
 
 
 class Hit(NamedTuple):

@@ -3,7 +3,7 @@
 The search index is an SQLite FTS5 table with the stock `unicode61` tokenizer, fed text
 that has been split here first into overlapping pairs of characters: 央行行长 is written
 `央行 行行 行长 长`, and GDP增长 `GD DP P增 增长 长`. unicode61 takes each pair as a token,
-folding case and diacritics, and drops punctuation and spaces, so a pair next to one
+folding case, and drops punctuation and spaces, so a pair next to one
 leaves a single character (the 长 at the end of a run, the 增 after a comma). A query word
 is split the same way and searched as a phrase of its pairs: 央行 is the one term `央行`,
 存款准备金 the phrase `存款 款准 准备 备金`, and a single character the prefix `央*`. So a
@@ -33,8 +33,10 @@ contains it.
   register one.
 The costs of pairs: about one token per character, so the index is about the size of
 the text; and no segmentation, so 中国 also matches 发展中国家. Traditional and
-simplified characters are not folded into each other. Full-width letters and digits
-(Ａ股, ２０２２) are folded to ASCII, so that they match what people type.
+simplified characters are not folded into each other. Nor are accents (café does not
+find cafe): unicode61's `remove_diacritics` slows every token down, for text that
+has next to none. Full-width letters and digits (Ａ股, ２０２２) are folded to ASCII, so
+that they match what people type.
 
 Changing what this module produces changes the index: raise the catalogue's
 SCHEMA_VERSION with it, so that every article is indexed again (removing a row from the
@@ -45,7 +47,6 @@ from __future__ import annotations
 
 import re
 from operator import add
-from typing import NamedTuple
 
 from feeds.model import Article
 from feeds.text import html_text
@@ -57,28 +58,15 @@ _FOLD = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code - 0xF
 _SPACE = " ".encode("utf-32-le")
 
 
-class SearchText(NamedTuple):
-    """An article's text, split for the index: one value per column of the FTS5 table."""
-
-    title: str
-    summary: str  # "" when the body already holds it
-    body: str
-    author: str
-    categories: str  # the category names along every path, then the tags
-
-
-def search_text(article: Article) -> SearchText:
-    """What the index holds for an article."""
+def search_text(article: Article) -> str:
+    """What the index holds for an article: its title, summary (unless the body begins
+    with it), body, author, and the names of its categories and tags, split for the
+    tokenizer. Each ends with a newline, so that no phrase runs on from one to the next."""
     body = html_text(article.content)
     summary = "" if _repeats(article.summary, body) else article.summary
     names = [name for path in article.categories for name in path] + list(article.tags)
-    return SearchText(
-        split_terms(article.title),
-        split_terms(summary),
-        split_terms(body),
-        split_terms(article.author or ""),
-        split_terms(" ".join(dict.fromkeys(names))),
-    )
+    fields = (article.title, summary, body, article.author or "", " ".join(names))
+    return split_terms("\n".join(fields))
 
 
 def _repeats(summary: str, body: str) -> bool:
@@ -89,14 +77,18 @@ def _repeats(summary: str, body: str) -> bool:
 
 def split_terms(text: str) -> str:
     """Text as the tokenizer is to see it: every character with the one after it, then a
-    space (`ab` -> `ab b `).
+    space (`ab` -> `ab b `)."""
+    return _pairs(_normalised(text))
 
-    Done on the UTF-32 code units, with three strided copies into one buffer: an article's
-    body takes microseconds, where a loop over its characters would take a hundred."""
+
+def _pairs(text: str) -> str:
+    """Every character with the one after it, then a space. Done on the UTF-32 code
+    units, with three strided copies into one buffer: an article's body takes
+    microseconds, where a loop over its characters would take a hundred."""
     length = len(text)
     if length == 0:
         return ""
-    units = memoryview((_folded(text) + " ").encode("utf-32-le", "surrogatepass")).cast("I")
+    units = memoryview((text + " ").encode("utf-32-le", "surrogatepass")).cast("I")
     pairs = bytearray(_SPACE * (3 * length))
     into = memoryview(pairs).cast("I")
     into[0::3] = units[:length]
@@ -113,8 +105,8 @@ def match_expression(query: str) -> str:
     punctuation and finds the words. Punctuation around a word is not searched for."""
     phrases = []
     # No text holds a NUL (it ends a string for FTS5): it separates words, as a space does.
-    for word in _folded(query.replace("\0", " ")).split():
-        word = _trimmed(word)
+    for word in query.replace("\0", " ").split():
+        word = _trimmed(_normalised(word))
         if len(word) == 1:  # every pair it starts, and its unigrams, as a prefix
             phrases.append(f'"{word}" *')  # alphanumeric: no quote to double
         elif word:  # its pairs: the last character's unigram is not, as the text may go on
@@ -135,5 +127,7 @@ def _trimmed(word: str) -> str:
     return word[start:end]
 
 
-def _folded(text: str) -> str:
+def _normalised(text: str) -> str:
+    """Text with its full-width letters and digits folded to ASCII (the tokenizer folds
+    case, but keeps Ａ apart from A)."""
     return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text

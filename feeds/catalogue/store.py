@@ -179,7 +179,8 @@ class Catalogue:
     ) -> None:
         """A file that parsed: its stat, digest, article and serialised entry replace the old."""
         self._record_source(source, stat, digest, None, warnings)
-        self.search.remove(source)  # while the old article is there to say what it indexed
+        if not self.fresh:  # nothing is indexed yet in a first build, which reads each file once
+            self.search.remove(source)  # while the old article is there to say what it indexed
         listing, fragments = record.listing, record.template
         templates = (
             (None, None, None)
