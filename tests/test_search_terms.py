@@ -144,7 +144,7 @@ def _reference(text, query):
     return bool(words) and all(word in _normalised(text) for word in words)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     text=st.text(ALPHABET, max_size=30),
     query=st.text(ALPHABET, min_size=1, max_size=6),
@@ -159,7 +159,7 @@ def test_a_query_finds_a_text_exactly_when_its_words_occur_in_it(
     assert matches(index, text, query) == _reference(text, query)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(query=st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
 def test_no_query_is_an_fts5_error(index, query):
     expression = match_expression(query)

@@ -125,8 +125,9 @@ class Hit(NamedTuple):
 
 def open_reader(path: Path, *, wait: float = 0.2) -> sqlite3.Connection:
     """A read-only connection to the catalogue at `path`: it can neither change the file
-    nor create it, and it waits at most `wait` seconds for a lock (the builder commits its
-    first build at once). sqlite3.OperationalError when there is no catalogue to read."""
+    nor create it, and it waits at most `wait` seconds for a lock (a first build, written
+    without the write-ahead log, holds one while it commits). sqlite3.OperationalError
+    when there is no catalogue to read."""
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     return sqlite3.connect(uri, uri=True, timeout=wait, isolation_level=None)
 
@@ -137,20 +138,27 @@ def newest_matches(connection: sqlite3.Connection, expression: str, limit: int) 
     only the one a feed would show (the first source) is a match."""
     if not expression:
         return []
-    sources = _newest_sources(connection, expression, limit)
     hits: list[tuple[float, str, str, Hit]] = []
-    for start in range(0, len(sources), 500):  # stay under SQLite's variable limit
-        chunk = sources[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = connection.execute(
-            "SELECT source, id, published, data, content, atom, rss, json, updated"
-            f" FROM articles WHERE source IN ({marks})",
-            chunk,
-        )
-        for source, id_, published, data, content, atom, rss, json, updated in rows:
-            template = None if atom is None else Fragments(atom, rss, json, updated)
-            article = article_from_json(data, content)
-            hits.append((-published, id_, source, Hit(article, template)))
+    # One snapshot for the matches and their articles, held for this query only: a
+    # reader that stays in a transaction would keep the builder's checkpoints from
+    # finishing.
+    connection.execute("BEGIN")
+    try:
+        sources = _newest_sources(connection, expression, limit)
+        for start in range(0, len(sources), 500):  # stay under SQLite's variable limit
+            chunk = sources[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = connection.execute(
+                "SELECT source, id, published, data, content, atom, rss, json, updated"
+                f" FROM articles WHERE source IN ({marks})",
+                chunk,
+            )
+            for source, id_, published, data, content, atom, rss, json, updated in rows:
+                template = None if atom is None else Fragments(atom, rss, json, updated)
+                article = article_from_json(data, content)
+                hits.append((-published, id_, source, Hit(article, template)))
+    finally:
+        connection.execute("COMMIT")
     hits.sort(key=lambda hit: hit[:3])
     return [hit for *_, hit in hits[:limit]]
 
@@ -177,5 +185,5 @@ def _newest_sources(connection: sqlite3.Connection, expression: str, limit: int)
             sources.append(source)
             last_second = second
     finally:
-        cursor.close()  # ends the read transaction: the builder's checkpoints go on
+        cursor.close()  # FTS5 stops reading position lists here
     return sources
