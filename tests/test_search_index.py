@@ -41,8 +41,8 @@ def integrity_check(site):
         indexed = dict(connection.execute("SELECT term, doc FROM temp.terms WHERE doc != 0"))
         expected = Counter()
         for data, content in connection.execute("SELECT data, content FROM articles"):
-            text = search_text(article_from_json(data, content))
-            expected.update(set(re.findall(r"[^\W_]+", text.lower())))
+            text = search_text(article_from_json(data, content)).decode()
+            expected.update(set(re.split(r"[\s\"']+", text.lower())) - {""})
     assert indexed == dict(expected)
 
 

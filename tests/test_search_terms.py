@@ -1,6 +1,6 @@
 """How text and queries become search terms, checked against a real FTS5 table: a query
-word finds a text exactly when it occurs in it, ignoring case and the kind of punctuation
-and spacing inside it; and no query is read as FTS5 syntax."""
+word finds a text exactly when it occurs in it as written, ignoring case and punctuation
+around the word; and no query is read as FTS5 syntax."""
 
 import re
 import sqlite3
@@ -34,7 +34,7 @@ def matches(index, text, query):
 
 def test_text_is_written_as_overlapping_pairs():
     assert split_terms("央行行长") == "央行 行行 行长 长  "
-    assert split_terms("GDP增长") == "GD DP P增 增长 长  "
+    assert split_terms("GDP增长，") == "gd dp p增 增长 长， ，  "  # case folded, punctuation kept
     assert split_terms("") == ""
 
 
@@ -58,8 +58,9 @@ def test_a_single_character_is_a_prefix():
         ("A股市场整体估值处于低位", "A股"),
         ("A股市场整体估值处于低位", "a股"),  # case is folded
         ("Ａ股市场", "A股"),  # full-width letters too
-        ("ＧＤＰ增长４．６％", "GDP增长4.6"),
-        ("增长4.6%", "4,6"),  # any punctuation between
+        ("ＧＤＰ增长４.６%", "GDP增长4.6"),
+        ("增长4.6%", "4.6%"),
+        ("“央行”宣布", "“央行”"),
         ("行长", "长"),  # a single character at the end of a run
         ("银行，", "行"),
     ],
@@ -73,6 +74,7 @@ def test_a_word_is_found_wherever_it_occurs(index, text, query):
     [
         ("央行，行长", "央行长"),  # not across punctuation
         ("中国 人民", "中国人民"),  # nor across a space
+        ("增长4.6%", "4,6"),  # punctuation inside a word is searched for as written
         ("央行", "央行长"),
         ("降息", "降准"),
         ("GDP", "GDPR"),
@@ -128,19 +130,22 @@ def test_nothing_to_search_for_gives_no_expression(query):
 
 
 # A small alphabet, so that random texts and queries share characters: CJK, Latin in both
-# cases, digits, full-width forms, and the punctuation and spaces the tokenizer drops.
-ALPHABET = '央行降准中国股aAbB12Ａ１ ,，.-"*()'
+# cases, digits, full-width forms, punctuation, spaces and quotation marks.
+ALPHABET = "央行降准中国股aAbB12Ａ１ ,，.-\"'*()\u3000"
 _FOLD = str.maketrans("Ａ１", "a1")
 
 
 def _normalised(text):
-    """The reference: lower case, full-width folded, each run of non-alphanumerics a space."""
-    return " " + re.sub(r"[\W_]+", " ", text.translate(_FOLD).lower()) + " "
+    """The reference: lower case, full-width folded, quotation marks and runs of
+    whitespace one space."""
+    return " " + " ".join(re.sub("[\"']", " ", text.translate(_FOLD).lower()).split()) + " "
 
 
 def _reference(text, query):
-    words = [_normalised(word).strip() for word in query.split()]
-    words = [word for word in words if word]
+    """Whether every word of the query, without the punctuation around it, occurs in the
+    text."""
+    words = [re.sub(r"^[\W_]+|[\W_]+$", "", word) for word in query.split()]
+    words = [_normalised(word).strip() for word in words if word]
     return bool(words) and all(word in _normalised(text) for word in words)
 
 

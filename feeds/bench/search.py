@@ -132,7 +132,7 @@ def _turn_off_the_index() -> None:
     """Make the index's hooks no-ops, in this process and the workers it forks."""
     from feeds.catalogue import records, search_index
 
-    setattr(records, "search_text", lambda article: "")  # noqa: B010 - on purpose
+    setattr(records, "search_text", lambda article: b"")  # noqa: B010 - on purpose
     setattr(search_index.SearchIndex, "add", lambda self, listing, text: None)  # noqa: B010
     setattr(search_index.SearchIndex, "remove", lambda self, source: None)  # noqa: B010
 

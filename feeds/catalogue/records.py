@@ -40,7 +40,7 @@ class Record(NamedTuple):
     # Its entry in every format, with a hole for the body; None to have it made when a feed
     # first needs it (most articles of an archive never are in any feed).
     template: Fragments | None
-    text: str  # what the search index holds for it (see search_terms)
+    text: bytes  # what the search index holds for it (see search_terms)
 
 
 class Change(NamedTuple):

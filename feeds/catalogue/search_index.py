@@ -27,12 +27,12 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from feeds.catalogue.records import Listing, article_from_json
-from feeds.catalogue.search_terms import search_text
+from feeds.catalogue.search_terms import TOKENIZER, search_text
 from feeds.model import Article, Fragments
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
-    text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
+    text, content='', columnsize=0, tokenize='{TOKENIZER.replace("'", "''")}'
 );
 CREATE TABLE IF NOT EXISTS search_rows (
     row INTEGER PRIMARY KEY,  -- found by its second and then its source: no other index
@@ -57,9 +57,9 @@ class SearchIndex:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
-        self._held: dict[str, tuple[int, str]] = {}  # by source: rows not added yet
+        self._held: dict[str, tuple[int, bytes]] = {}  # by source: rows not added yet
 
-    def add(self, listing: Listing, text: str) -> None:
+    def add(self, listing: Listing, text: bytes) -> None:
         """Index an article (call `remove` first for one already indexed); `flush` before
         the transaction commits."""
         self._held[listing.source] = (self._free_row(listing), text)

@@ -1,14 +1,14 @@
 """How an article's text becomes search terms, and a query a MATCH expression. Pure.
 
-The search index is an SQLite FTS5 table with the stock `unicode61` tokenizer, fed text
-that has been split here first into overlapping pairs of characters: 央行行长 is written
-`央行 行行 行长 长`, and GDP增长 `GD DP P增 增长 长`. unicode61 takes each pair as a token,
-folding case, and drops punctuation and spaces, so a pair next to one
-leaves a single character (the 长 at the end of a run, the 增 after a comma). A query word
-is split the same way and searched as a phrase of its pairs: 央行 is the one term `央行`,
-存款准备金 the phrase `存款 款准 准备 备金`, and a single character the prefix `央*`. So a
-query word is found wherever it occurs in the text as a substring, whatever surrounds it,
-ignoring case and the kind of punctuation or spacing inside it.
+The search index is an SQLite FTS5 table fed text that has been split here first into
+overlapping pairs of characters: 央行行长 is written `央行 行行 行长 长`, and GDP增长，
+`GD DP P增 增长 长， ，`. Its tokenizer takes each pair as a term, and splits only at
+whitespace (and quotation marks), so a pair next to a space leaves a single character.
+A query word is split the same way and searched as a phrase of its pairs: 央行 is the
+one term `央行`, 存款准备金 the phrase `存款 款准 准备 备金`, and a single character the
+prefix `央*`. So a query word is found wherever it occurs in the text as written,
+whatever surrounds it, ignoring case; punctuation around a query word is dropped (“央行”
+finds 央行), punctuation inside it is searched for (4.6% does not find 4,6%).
 
 Why pairs. Chinese is written without spaces, and the words people search are often two
 characters long (央行, 降准): every 2-character query must find every article that
@@ -26,17 +26,20 @@ contains it.
   inside longer ones) is not found; and it adds a dependency and a dictionary to load.
 - Pairs of CJK characters only, with Latin words kept whole (as Lucene's CJK bigram
   filter does), is what people expect of "GDP" but costs a Python loop over the runs of
-  every text, about seven times the time of pairing the whole text at once, which is
-  done in C (see split_terms). On a Chinese site Latin letters are mostly acronyms; as
-  pairs they match substrings (AI also finds CHAIN), as MySQL's ngram parser does.
+  every text, several times the time of pairing the whole text at once, which is done
+  in C (see _pairs). On a Chinese site Latin letters are mostly acronyms; as pairs they
+  match substrings (AI also finds CHAIN), as with MySQL's ngram parser.
 - A tokenizer of our own, in C, would do this inside SQLite; Python's sqlite3 cannot
   register one.
-The costs of pairs: about one token per character, so the index is about the size of
+The tokenizer is FTS5's `ascii`, told that ASCII punctuation belongs to terms (see
+TOKENIZER): unicode61 looks every character up in Unicode's tables, a third of the
+time of indexing, to fold case and drop punctuation, which pairs need not. Case is
+folded here instead (the ascii tokenizer folds only A-Z), and whitespace collapsed.
+The costs of pairs: about one term per character, so the index is about the size of
 the text; and no segmentation, so 中国 also matches 发展中国家. Traditional and
-simplified characters are not folded into each other. Nor are accents (café does not
-find cafe): unicode61's `remove_diacritics` slows every token down, for text that
-has next to none. Full-width letters and digits (Ａ股, ２０２２) are folded to ASCII, so
-that they match what people type.
+simplified characters are not folded into each other, nor accents (café does not find
+cafe). Full-width letters and digits (Ａ股, ２０２２) are folded to ASCII, so that they
+match what people type.
 
 Changing what this module produces changes the index: raise the catalogue's
 SCHEMA_VERSION with it, so that every article is indexed again (removing a row from the
@@ -46,27 +49,33 @@ index needs the very text it was added with).
 from __future__ import annotations
 
 import re
+import string
 from operator import add
 
 from feeds.model import Article
 from feeds.text import html_text
 
+# The index's tokenizer: terms are what whitespace separates; but FTS5's arguments are
+# quoted with the quotation marks, so they stay separators.
+TOKENIZER = "ascii tokenchars '" + string.punctuation.replace("'", "").replace('"', "") + "'"
 # Full-width letters and digits (Ａ股, ２０２２): folded to ASCII, so that they match what
-# people type. Full-width punctuation (，：) is common and needs nothing: it separates.
+# people type. (Folding full-width punctuation too would cost a lookup per character:
+# Chinese text is full of it.)
 _FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code - 0xFEE0).isalnum()}
 _SPACE = " ".encode("utf-32-le")
 
 
-def search_text(article: Article) -> str:
+def search_text(article: Article) -> bytes:
     """What the index holds for an article: its title, summary (unless the body begins
     with it), body, author, and the names of its categories and tags, split for the
-    tokenizer. Each ends with a newline, so that no phrase runs on from one to the next."""
+    tokenizer, as UTF-8 (made where the article is read, the bytes pass on to SQLite as
+    they are). Each field ends with a space, so that no phrase runs on to the next."""
     body = html_text(article.content)
     summary = "" if _repeats(article.summary, body) else article.summary
     names = [name for path in article.categories for name in path] + list(article.tags)
     fields = (article.title, summary, body, article.author or "", " ".join(names))
-    return split_terms("\n".join(fields))
+    return split_terms("\n".join(fields)).encode("utf-8", "surrogatepass")
 
 
 def _repeats(summary: str, body: str) -> bool:
@@ -101,8 +110,8 @@ def match_expression(query: str) -> str:
     what whitespace separates), or "" when nothing in it can be searched for.
 
     Each word becomes one quoted phrase, so FTS5's own syntax (`"`, `*`, `OR`, `NEAR(`,
-    `-`, parentheses, `column:`) is searched as the text it is: the tokenizer drops the
-    punctuation and finds the words. Punctuation around a word is not searched for."""
+    `-`, parentheses, `column:`) is searched as the text it is. Punctuation around a word
+    is not searched for."""
     phrases = []
     # No text holds a NUL (it ends a string for FTS5): it separates words, as a space does.
     for word in query.replace("\0", " ").split():
@@ -116,8 +125,7 @@ def match_expression(query: str) -> str:
 
 
 def _trimmed(word: str) -> str:
-    """A word without the punctuation around it (the tokenizer finds terms in letters and
-    digits, which isalnum stands for)."""
+    """A word without the punctuation around it."""
     start = 0
     while start < len(word) and not word[start].isalnum():
         start += 1
@@ -128,6 +136,10 @@ def _trimmed(word: str) -> str:
 
 
 def _normalised(text: str) -> str:
-    """Text with its full-width letters and digits folded to ASCII (the tokenizer folds
-    case, but keeps Ａ apart from A)."""
-    return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
+    """Text with full-width letters and digits folded to ASCII, in lower case, and each
+    run of whitespace one space."""
+    if _FULL_WIDTH.search(text):
+        text = text.translate(_FOLD)
+    if not text.isascii():
+        text = text.lower()  # the tokenizer folds A-Z alone
+    return " ".join(text.split())
