@@ -1,10 +1,10 @@
 """Search benchmark: what the index adds to a cold build, and how fast a search answers.
 
-    python -m feeds.bench.search [--articles 10000,100000] [--runs 3] [--queries 200]
-                                 [--corpus DIR]
+    python -m feeds.bench.search [--articles 10000,100000] [--lengths real] [--runs 3]
+                                 [--queries 200] [--corpus DIR]
 
 `python -m feeds.bench` runs it after the cold-build benchmark, with the same `--sizes`
-(another name for `--articles`), `--runs` and `--corpus` when they are given.
+(another name for `--articles`), `--lengths`, `--runs` and `--corpus` when they are given.
 
 For each size: cold builds of a generated corpus, with the search index and without it,
 in turn, `--runs` times each, each in a fresh process into a tree of its own, compared as
@@ -37,10 +37,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
-from feeds.bench.corpus import generate
+from feeds.bench.corpus import Lengths, generate
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, load_config
 
@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", "--sizes", default="10000", help="sizes, comma-separated")
+    parser.add_argument(
+        "--lengths",
+        choices=get_args(Lengths),
+        default="real",
+        help="lengths of the articles (default real; see python -m feeds.bench.corpus --help)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="cold builds with and without")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--corpus", type=Path, help="keep the corpus here between runs")
@@ -64,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for size in (int(size) for size in args.articles.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
-            corpus = (args.corpus or Path(scratch)) / f"corpus-{size}"
+            corpus = (args.corpus or Path(scratch)) / f"corpus-{args.lengths}-{size}"
             if len(list(corpus.glob("*.txt"))) != size:
-                generate(corpus, size)
-            print(f"search, {size:,} articles")
+                generate(corpus, size, lengths=args.lengths)
+            print(f"search, {size:,} articles in {args.lengths} lengths")
             site = _cold_builds(corpus, Path(scratch), args.runs)
             _searches(load_config(site / "feeds.yaml", base_dir=site), args.queries)
             print()
