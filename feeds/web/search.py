@@ -15,7 +15,6 @@ than `slots` searches at once, or no catalogue to search yet, get a 503 with Ret
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import sqlite3
@@ -31,6 +30,7 @@ from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, FeedSpec
 from feeds.render.formats import FeedAddress, entry_template, fill, render_documents
 from feeds.render.search_page import render_search_page, search_results
+from feeds.text import hex_digest
 from feeds.tree.reader import CONTENT_TYPES
 from feeds.tree.status import read_status
 from feeds.tree.urls import FEED_FORMATS, absolute, search_feed_id
@@ -138,7 +138,7 @@ class Search:
         return render_documents(site, spec, entries, ttl_minutes, address=address)[fmt]
 
     def _answer(self, fmt: str, body: bytes) -> Response:
-        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        etag = hex_digest(body, size=12)  # as the published files' entity tags
         cache = f"public, max-age={self.max_age}"
         # No Last-Modified: a match that goes away would not make it newer.
         status = evaluate(
