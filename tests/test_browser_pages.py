@@ -40,10 +40,14 @@ def _served_site(root: Path, language: str) -> Iterator[tuple[Site, str]]:
     """The examples, built for the server's own address (the pages load their script from
     site.base_url), in `language`."""
     site = make_site(root)
-    with running(create_app(site.config())) as server:
+    # The app reads its config once, and the config needs the server's address: the server
+    # starts first, with an app made once the config is written.
+    made = {}
+    with running(lambda environ, reply: made["app"](environ, reply)) as server:
         config = CONFIG.replace("http://127.0.0.1:8080/", server.url)
         config = config.replace("base_url:", f"language: {language}\n  base_url:")
         site.config_path.write_text(config, encoding="utf-8")
+        made["app"] = create_app(site.config())
         report = site.build()
         assert report.ok, report.errors
         yield site, server.url
@@ -149,3 +153,17 @@ def test_nothing_published_names_a_stylesheet(served):
         if path.suffix in {".atom", ".rss", ".xml", ".html"}:
             assert b"xml-stylesheet" not in path.read_bytes(), path
     assert not (site.public / "feed.xsl").exists()
+
+
+def test_a_search_page_in_the_sites_language(page, served, artifacts_dir):
+    site, url, language = served
+    page.goto(url)
+    page.fill("#search-query", "降准")
+    page.click("#search-submit")
+    page.wait_for_url("**/search?q=*")
+    _no_xslt(page)
+    assert page.evaluate("document.documentElement.lang") == SEEN[language]["lang"]
+    assert page.input_value("#search-query") == "降准"
+    assert "降准" in page.locator("body").inner_text()
+    assert page.locator("body li").count() >= 1
+    _shot(page, artifacts_dir, f"search-{language}")
