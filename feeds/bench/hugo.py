@@ -34,8 +34,14 @@ class Unavailable(Exception):
 
 
 def shared_dir() -> Path:
-    """The project's shared folder, found the way the tests find it."""
-    return Path(os.environ.get("FEEDS_SHARED_DIR", _CHECKOUT.parent / "shared"))
+    """The project's shared folder: FEEDS_SHARED_DIR, else the one beside the checkout.
+
+    The checkout is found from this file when the project is installed in editable mode,
+    and from the working directory when it is installed into site-packages."""
+    if "FEEDS_SHARED_DIR" in os.environ:
+        return Path(os.environ["FEEDS_SHARED_DIR"])
+    beside = [checkout.parent / "shared" for checkout in (_CHECKOUT, Path.cwd())]
+    return next((folder for folder in beside if folder.is_dir()), beside[0])
 
 
 class HugoRuns:
