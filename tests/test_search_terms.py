@@ -33,9 +33,17 @@ def matches(index, text, query):
 
 
 def test_text_is_written_as_overlapping_pairs():
-    assert split_terms("央行行长") == "央行 行行 行长 长  "
-    assert split_terms("GDP增长，") == "gd dp p增 增长 长， ，  "  # case folded, punctuation kept
-    assert split_terms("") == ""
+    assert split_terms("央行行长").decode() == "央行 行行 行长 长  "
+    # Case folded, punctuation kept.
+    assert split_terms("GDP增长，").decode() == "gd dp p增 增长 长， ，  "
+    assert split_terms("") == b""
+
+
+def test_text_beyond_the_basic_plane_is_paired_the_same_way():
+    # An emoji takes two UTF-16 units, a lone surrogate (an undecodable file name) cannot
+    # be encoded: both take the slower way, with the same result.
+    assert split_terms("涨😀了").decode() == "涨😀 😀了 了  "
+    assert split_terms("a\udcffb") == "a\udcff \udcffb b  ".encode("utf-8", "surrogatepass")
 
 
 def test_a_two_character_word_is_one_term_and_a_longer_one_a_phrase_of_pairs():

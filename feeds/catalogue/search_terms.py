@@ -34,7 +34,7 @@ contains it.
 The tokenizer is FTS5's `ascii`, told that ASCII punctuation belongs to terms (see
 TOKENIZER): unicode61 looks every character up in Unicode's tables, a third of the
 time of indexing, to fold case and drop punctuation, which pairs need not. Case is
-folded here instead (the ascii tokenizer folds only A-Z), and whitespace collapsed.
+folded here instead, beyond A-Z (which the ascii tokenizer folds).
 The costs of pairs: about one term per character, so the index is about the size of
 the text; and no segmentation, so 中国 also matches 发展中国家. Traditional and
 simplified characters are not folded into each other, nor accents (café does not find
@@ -70,39 +70,61 @@ def search_text(article: Article) -> bytes:
     """What the index holds for an article: its title, summary (unless the body begins
     with it), body, author, and the names of its categories and tags, split for the
     tokenizer, as UTF-8 (made where the article is read, the bytes pass on to SQLite as
-    they are). Each field ends with a space, so that no phrase runs on to the next."""
+    they are). Fields are separated by a line break, so that no phrase runs on to the next."""
     body = html_text(article.content)
-    summary = "" if _repeats(article.summary, body) else article.summary
+    summary = "" if _opens(article.summary, body) else article.summary
     names = [name for path in article.categories for name in path] + list(article.tags)
     fields = (article.title, summary, body, article.author or "", " ".join(names))
-    return split_terms("\n".join(fields)).encode("utf-8", "surrogatepass")
+    return split_terms("\n".join(fields))
 
 
-def _repeats(summary: str, body: str) -> bool:
+def _opens(summary: str, body: str) -> bool:
     """Whether a summary is the body's opening cut short (as the cleaner derives it), so
-    that indexing it again would find nothing more."""
-    return "".join(summary.removesuffix("…").split()) in "".join(body.split())
+    that indexing it again would find nothing more. Only the body's first few hundred
+    characters are compared: a summary found further on is indexed twice, which costs
+    space, not matches."""
+    wanted = "".join(summary.removesuffix("…").split())
+    return wanted in "".join(body[: 2 * len(summary) + 200].split())
 
 
-def split_terms(text: str) -> str:
-    """Text as the tokenizer is to see it: every character with the one after it, then a
-    space (`ab` -> `ab b `)."""
+def split_terms(text: str) -> bytes:
+    """Text as the tokenizer is to see it, in UTF-8: every character with the one after
+    it, then a space (`ab` -> `ab b `)."""
     return _pairs(_normalised(text))
 
 
-def _pairs(text: str) -> str:
-    """Every character with the one after it, then a space. Done on the UTF-32 code
-    units, with three strided copies into one buffer: an article's body takes
-    microseconds, where a loop over its characters would take a hundred."""
+def _pairs(text: str) -> bytes:
+    """Every character with the one after it, then a space, in UTF-8.
+
+    Done on the UTF-16 code units with slices of bytes, which C copies a byte at a time:
+    an article's body takes microseconds, where a loop over its characters would take a
+    hundred. Text outside the Basic Multilingual Plane (an emoji, a rare ideograph, a
+    lone surrogate from an undecodable file name) has no fixed width there: it takes the
+    slower way, over UTF-32 code units."""
     length = len(text)
-    if length == 0:
-        return ""
+    try:
+        units = (text + " ").encode("utf-16-le")
+    except UnicodeEncodeError:  # a lone surrogate
+        return _wide_pairs(text)
+    if len(units) != 2 * length + 2:  # a surrogate pair: a character of two units
+        return _wide_pairs(text)
+    low, high = units[0::2], units[1::2]
+    pairs = bytearray(6 * length)
+    pairs[0::6], pairs[1::6] = low[:length], high[:length]
+    pairs[2::6], pairs[3::6] = low[1:], high[1:]
+    pairs[4::6] = b" " * length
+    return pairs.decode("utf-16-le").encode("utf-8")
+
+
+def _wide_pairs(text: str) -> bytes:
+    """`_pairs` for any text, over UTF-32 code units."""
+    length = len(text)
     units = memoryview((text + " ").encode("utf-32-le", "surrogatepass")).cast("I")
     pairs = bytearray(_SPACE * (3 * length))
     into = memoryview(pairs).cast("I")
     into[0::3] = units[:length]
     into[1::3] = units[1:]
-    return pairs.decode("utf-32-le", "surrogatepass")
+    return pairs.decode("utf-32-le", "surrogatepass").encode("utf-8", "surrogatepass")
 
 
 def match_expression(query: str) -> str:
@@ -136,10 +158,14 @@ def _trimmed(word: str) -> str:
 
 
 def _normalised(text: str) -> str:
-    """Text with full-width letters and digits folded to ASCII, in lower case, and each
-    run of whitespace one space."""
+    """Text with full-width letters and digits folded to ASCII, in lower case.
+
+    Whitespace stays as written. ASCII whitespace separates terms; other whitespace (the
+    no-break and ideographic spaces of scraped Chinese text) is part of the pairs around
+    it, as any character is: no query word holds it (words are split at it), so such a
+    pair is never searched for whole, and a one-character query finds it as a prefix."""
     if _FULL_WIDTH.search(text):
         text = text.translate(_FOLD)
     if not text.isascii():
         text = text.lower()  # the tokenizer folds A-Z alone
-    return " ".join(text.split())
+    return text

@@ -41,7 +41,7 @@ from feeds.text import html_text
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
