@@ -165,5 +165,9 @@ def test_a_search_page_in_the_sites_language(page, served, artifacts_dir):
     assert page.evaluate("document.documentElement.lang") == SEEN[language]["lang"]
     assert page.input_value("#search-query") == "降准"
     assert "降准" in page.locator("body").inner_text()
-    assert page.locator("body li").count() >= 1
+    results = page.locator("#results li.entry")
+    assert results.count() >= 1
+    # Each result as a feed's view shows an entry, with its time and categories.
+    assert results.first.locator("time").get_attribute("datetime")
+    assert results.first.locator(".category").first.is_visible()
     _shot(page, artifacts_dir, f"search-{language}")

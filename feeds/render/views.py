@@ -53,13 +53,19 @@ def render_feed_view(
             site=site,
             feed=links_of(site, spec, len(entries)),
             description=xml_safe(spec.description),
-            entries=[_entry(json.loads(e.json), zone) for e in entries],
+            entries=view_entries(entries, zone),
             home=site.base_url,
             opml=absolute(site.base_url, OPML),
             script=absolute(site.base_url, SCRIPT),
         )
     )
     return html.encode("utf-8")
+
+
+def view_entries(entries: Sequence[Fragments], zone: tzinfo) -> list[ViewEntry]:
+    """Entries as a page lists them (a feed's view, a search's results), from the same
+    fragments as the feed documents, times in `zone`."""
+    return [_entry(json.loads(entry.json), zone) for entry in entries]
 
 
 def _entry(item: dict[str, Any], zone: tzinfo) -> ViewEntry:

@@ -29,7 +29,8 @@ from feeds.catalogue.search_terms import match_expression
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, FeedSpec
 from feeds.render.formats import FeedAddress, entry_template, fill, render_documents
-from feeds.render.search_page import render_search_page, search_results
+from feeds.render.search_page import render_search_page
+from feeds.render.views import view_entries
 from feeds.text import hex_digest
 from feeds.tree.reader import CONTENT_TYPES
 from feeds.tree.status import read_status
@@ -121,18 +122,18 @@ class Search:
     def _render(self, fmt: str, words: str, hits: list[Hit]) -> bytes:
         site = self.config.site
         urls = {f: _search_url(site.base_url, f"search.{f}", words) for f in FEED_FORMATS}
+        # The entries of the regular feeds, byte for byte, in every format and on the page.
+        entries = [
+            fill(hit.template or entry_template(site, hit.article), hit.article.content)
+            for hit in hits
+        ]
         if fmt == "html":
-            zone = self.config.source.timezone
-            results = search_results(site, (hit.article for hit in hits), zone)
+            results = view_entries(entries, self.config.source.timezone)
             return render_search_page(site, words, results, urls)
         title = f"{words} · {site.title}"
         spec = FeedSpec("search", title, title, (), (), LIMIT)
         page = _search_url(site.base_url, "search", words)
         address = FeedAddress(search_feed_id(words), urls, page)
-        entries = [
-            fill(hit.template or entry_template(site, hit.article), hit.article.content)
-            for hit in hits
-        ]
         ttl_minutes = max(1, round(self.config.schedule.interval / 60))
         # No hub: nothing notifies one when a search's results change.
         return render_documents(site, spec, entries, ttl_minutes, address=address)[fmt]
