@@ -16,10 +16,12 @@ import multiprocessing.connection
 import os
 import resource
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from feeds.build.workers import STAGES, Batch, Before, Outcome, ReadSettings, read_files
@@ -39,6 +41,7 @@ POOL_FROM = 200  # files to read before worker processes pay for their start-up
 # workers read than at 128. A worker's last task still takes only some 40 ms at 128, while
 # the other worker may have none left.
 BATCH = 128
+IN_FLIGHT = 3  # tasks per worker, handed out and not yet stored
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,10 @@ def _batches(
         return
     context = _pool_context()
     finished = 0
+    # Tasks handed out ahead of the one this process is storing: enough that no worker
+    # waits, few enough that, should storing fall behind, what the workers have read
+    # does not pile up here.
+    ahead = IN_FLIGHT * workers
     try:
         with ProcessPoolExecutor(
             max_workers=workers,
@@ -211,9 +218,12 @@ def _batches(
             initializer=_start_worker,
             initargs=(settings, pages_dir, images),
         ) as pool:
-            with _frozen():
-                results = pool.map(_read_batch, batches)  # forks the workers, if it forks
-            for read, peak in results:
+            queued = iter(batches)
+            with _frozen():  # the first tasks fork the workers, if it forks
+                sent = deque(pool.submit(_read_batch, batch) for batch in islice(queued, ahead))
+            while sent:
+                read, peak = sent.popleft().result()
+                sent.extend(pool.submit(_read_batch, batch) for batch in islice(queued, 1))
                 finished += 1
                 peaks.append(peak)
                 yield read
