@@ -131,6 +131,26 @@ def test_many_articles_are_indexed_in_batches(site, monkeypatch):
     integrity_check(site)
 
 
+def merge_settings(site):
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        rows = connection.execute("SELECT k, v FROM search_config WHERE k LIKE '%merge'")
+        return dict(rows)
+
+
+def test_a_first_build_leaves_merging_to_the_builds_after_it(site, monkeypatch):
+    monkeypatch.setattr(search_index, "_BATCH", 3)
+    # Each batch older than the one before: each is written as a segment of its own.
+    for n in range(1, 11):
+        site.write(f"{n:02d}.txt", article_text(f"第{n}篇", body="<p>降准</p>", date=day(20 - n)))
+    assert site.build().ok
+    # Merging is back on for later builds; a level merges at once only at 64 segments.
+    assert merge_settings(site) == {"automerge": 16, "crisismerge": 64}
+    site.write("11.txt", article_text("第11篇", body="<p>降准</p>", date=day(25)))
+    assert site.build().ok
+    assert search(site, "降准") == ["11", *(f"{n:02d}" for n in range(1, 11))]
+    integrity_check(site)
+
+
 def test_a_change_of_rules_indexes_everything_again(site):
     site.write("a.txt", article_text("降准", body="<p>正文</p>"))
     assert site.build().ok

@@ -108,7 +108,7 @@ class Catalogue:
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
         self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
-        self.search = SearchIndex(connection)
+        self.search = SearchIndex(connection, first=fresh)
 
     @classmethod
     def open(cls, path: Path | None, rules: str) -> Catalogue:
@@ -363,7 +363,7 @@ class Catalogue:
 
     def commit(self) -> None:
         """Make this build's changes durable, all at once."""
-        self.search.flush()
+        self.search.finish()
         self._db.execute("COMMIT")
         if self.fresh:
             self._db.execute("PRAGMA journal_mode=WAL")
