@@ -8,15 +8,16 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from typing import cast
 
 import yaml
 
 from feeds.errors import ArticleError
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 MAX_FRONT_MATTER = 64 * 1024
 # Characters YAML refuses in a stream; a scraped title may carry them and they would be
@@ -34,6 +35,36 @@ _FENCE_HELP = (
     "the file must start with '---', then YAML keys such as 'title:' and 'date:', then '---' "
     "(or TOML between '+++' lines)"
 )
+
+
+# Plain scalars whose tags are remembered, at most: the keys, category names, authors and
+# booleans that front matters repeat (dates and titles are new each time).
+_TAGS_KEPT = 4096
+_plain_tags: dict[str, str] = {}
+_SCALAR = yaml.ScalarNode
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, resolving the tag of each plain scalar once per text.
+
+    libyaml asks the loader's resolver, in Python, for every scalar's tag; the resolver tries
+    the regular expressions that start with the scalar's first character. With no path
+    resolver (the safe loader has none), a plain scalar's tag depends on its text alone, and
+    any other scalar (quoted, or tagged '!') is text.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is not _SCALAR or self.yaml_path_resolvers:
+            return cast(str, super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
+        tag = _plain_tags.get(value)
+        if tag is None:
+            if len(_plain_tags) >= _TAGS_KEPT:
+                _plain_tags.clear()
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            _plain_tags[value] = tag
+        return tag
 
 
 @dataclass
