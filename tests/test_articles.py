@@ -13,6 +13,7 @@ import pytest
 from feeds.errors import ArticleError
 from feeds.model import ParsedArticle
 from feeds.sources.articles import decode, parse_article
+from feeds.sources.frontmatter import parse_front_matter
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -243,6 +244,21 @@ def test_front_matter_over_64_kb() -> None:
     caught = error(post("title: x\n" + "k: " + "长" * 30000 + "\n"))
     assert "larger than 64 KB" in caught.reason
     assert caught.line == 1
+
+
+def test_only_a_line_of_the_fence_alone_closes_the_front_matter() -> None:
+    # Lines that start or hold the fence without being it are front matter (or YAML errors).
+    text = "---\ntitle: '---'\nnote: x ---\n---\u3000 \t\nbody ---\n---\n"
+    front = parse_front_matter(text, "p/a.txt")
+    assert front.data == {"title": "---", "note": "x ---"}
+    assert (front.body, front.body_line) == ("body ---\n---\n", 5)
+    assert "never closed" in error("---\ntitle: x\n----\n--- x\n").reason
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_front_matter_over_64_kb_unclosed_or_not(closed: bool) -> None:
+    text = "---\n" + ("k: " + "长" * 100 + "\n") * 300 + ("---\n" if closed else "")
+    assert "larger than 64 KB" in error(text).reason
 
 
 # --- title ------------------------------------------------------------------------------------

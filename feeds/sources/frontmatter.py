@@ -80,7 +80,7 @@ class FrontMatter:
 
 def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
     """Text -> (fence, front matter, its first line, body, body line)."""
-    # Only the lines up to the closing fence are looked at one by one: a body is long.
+    # Only the text up to the closing fence is looked at: a body is long.
     start = len(text) - len(text.lstrip())
     start = text.rfind("\n", 0, start) + 1  # the start of the first non-blank line
     skipped = text.count("\n", 0, start)
@@ -88,35 +88,45 @@ def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
     fence = (text[start:] if end_of_line < 0 else text[start:end_of_line]).strip()
     if fence not in ("---", "+++"):
         raise ArticleError(source, f"no front matter: {_FENCE_HELP}", 1)
-    lines_seen = 0
-    size = 0
-    position = end_of_line + 1 if end_of_line >= 0 else len(text)
-    front_start = position
-    while True:
-        if position >= len(text):
-            raise ArticleError(
-                source,
-                f"front matter opened with '{fence}' is never closed: "
-                f"add a line with only '{fence}' after the last key",
-                skipped + 1,
-            )
-        next_line = text.find("\n", position)
-        line = text[position:] if next_line < 0 else text[position:next_line]
-        if line.rstrip() == fence:
-            break
-        size += (len(line) if line.isascii() else len(line.encode("utf-8", "replace"))) + 1
-        if size > MAX_FRONT_MATTER:
-            raise ArticleError(
-                source,
-                "front matter is larger than 64 KB: move long text into the body",
-                skipped + 1,
-            )
-        lines_seen += 1
-        position = len(text) if next_line < 0 else next_line + 1
-    front = text[front_start:position].removesuffix("\n") if lines_seen else ""
+    front_start = end_of_line + 1 if end_of_line >= 0 else len(text)
+    closing = _closing_line(text, fence, front_start)
+    front = text[front_start : len(text) if closing < 0 else closing]
+    # What the front matter is in UTF-8, counting a line end after its last line.
+    size = len(front) if front.isascii() else len(front.encode("utf-8", "replace"))
+    if size + (closing < 0 and not text.endswith("\n")) > MAX_FRONT_MATTER:
+        raise ArticleError(
+            source, "front matter is larger than 64 KB: move long text into the body", skipped + 1
+        )
+    if closing < 0:
+        raise ArticleError(
+            source,
+            f"front matter opened with '{fence}' is never closed: "
+            f"add a line with only '{fence}' after the last key",
+            skipped + 1,
+        )
+    lines_seen = front.count("\n")
+    front = front.removesuffix("\n")
+    next_line = text.find("\n", closing)
     body_start = len(text) if next_line < 0 else next_line + 1
     first = skipped + 2
     return fence, front, first, text[body_start:], first + lines_seen + 1
+
+
+def _closing_line(text: str, fence: str, front_start: int) -> int:
+    """Where the first line from `front_start` on that is `fence` (and spaces) starts; -1 if none.
+
+    Found with str.find, not line by line: most front matters are a dozen lines, and the
+    candidates few. `front_start` is where a line starts.
+    """
+    at = front_start - 1  # the line end before it, or -1 at the start of the text
+    while True:
+        at = text.find(fence, at + 1)
+        if at < 0:
+            return -1
+        if at == front_start or (at > front_start and text[at - 1] == "\n"):
+            end = text.find("\n", at)
+            if text[at : len(text) if end < 0 else end].rstrip() == fence:
+                return at
 
 
 def parse_front_matter(text: str, source: str) -> FrontMatter:
