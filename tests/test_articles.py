@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from email.utils import parsedate_to_datetime
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -498,6 +499,49 @@ def test_nested_tags_are_an_error() -> None:
 )
 def test_ids(source: str, front: str, expected: str) -> None:
     assert parse(post(f"title: x\n{front}"), source=source).id == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["a.md", "a.", ".md", "..md", "a..md", "d.x/a", "d/.md", "a/./b.md", "./a.md", "a//b.md"]
+    + ["a/b.md/", "a/.", "/a.md", "//a.md", "../a.md", "a/../b.tar.gz", "中文/标题.txt"],
+)
+def test_an_id_from_the_file_name_is_its_path_without_suffix(source: str) -> None:
+    # Scanned sources are plain relative paths, taken apart without pathlib; any other
+    # shape still reads as pathlib reads it.
+    expected = str(PurePosixPath(source).with_suffix(""))
+    assert parse(post("title: x\n"), source=source).id == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Tue, 15 Mar 2022 14:04:32 GMT",
+        "Tue, 29 Feb 2000 00:00:00 GMT",
+        "Sun, 31 Dec 2023 23:59:59 GMT",
+    ]
+    + [
+        "Mon, 30 Feb 2022 10:00:00 GMT",
+        "Mon, 01 Jan 2022 24:00:00 GMT",
+        "Mon, 01 Jan 2022 10:60:00 GMT",
+    ]
+    + [
+        "Mon, 01 Jan 22 10:00:00 GMT",
+        "Mon, 1 Jan 2022 10:00:00 GMT",
+        "Mon, 01 Jan 2022 10:00:00 -0000",
+    ],
+)
+def test_rfc_822_dates_read_as_the_email_parser_reads_them(value: str) -> None:
+    # The common shape has a short way of its own: it must agree with the email parser.
+    try:
+        expected = parsedate_to_datetime(value)
+    except ValueError:
+        assert "is not a date" in error(post(f"title: x\ndate: {value}\n")).reason
+        return
+    if expected.tzinfo is None:  # -0000: a time whose zone is unknown
+        expected = expected.replace(tzinfo=SHANGHAI)
+    published = parse(post(f"title: x\ndate: {value}\n")).published
+    assert (published, published.utcoffset()) == (expected, expected.utcoffset())
 
 
 @pytest.mark.parametrize("value", ["''", "'  '", "true", "[1]"])
