@@ -290,6 +290,18 @@ def test_references_written_as_text_stay_text(form: str) -> None:
         assert xml_safe(html_out) == html_out
 
 
+def test_xml_safe_drops_exactly_what_xml_1_0_forbids() -> None:
+    def allowed(code: int) -> bool:  # XML 1.0, production [2] Char
+        return code in (0x9, 0xA, 0xD) or any(
+            low <= code <= high
+            for low, high in ((0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF))
+        )
+
+    for code in _CODE_POINTS:
+        for text in (chr(code), "字" * 400 + chr(code)):  # short and long text
+            assert (xml_safe(text) == text) == allowed(code), hex(code)
+
+
 @pytest.mark.parametrize("length", [1, 299, 300, 301, 2000])
 def test_long_text_loses_what_short_text_does(length: int) -> None:
     # xml_safe has three ways to find text it can keep as it is (isprintable; encoding, for long
