@@ -8,8 +8,10 @@ import html
 import re
 
 # XML 1.0 allows #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF];
-# anything else makes a feed unparseable, so it is dropped wherever text enters one.
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# anything else makes a feed unparseable, so it is dropped wherever text enters one. Spelt
+# as what is left out rather than as the complement of what is allowed: the same characters,
+# and a class that compiles much faster at every start.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Zero-width characters and bidi controls are invisible, yet they make equal names differ and
 # can reorder how a title displays (Unicode TR #36, "Bidirectional Text Spoofing"), so no
 # plain-text field keeps them.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from email.utils import parsedate_to_datetime
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from feeds.errors import ArticleError
 from feeds.model import ParsedArticle
 from feeds.sources.articles import decode, parse_article
+from feeds.sources.frontmatter import parse_front_matter
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -243,6 +245,21 @@ def test_front_matter_over_64_kb() -> None:
     caught = error(post("title: x\n" + "k: " + "长" * 30000 + "\n"))
     assert "larger than 64 KB" in caught.reason
     assert caught.line == 1
+
+
+def test_only_a_line_of_the_fence_alone_closes_the_front_matter() -> None:
+    # Lines that start or hold the fence without being it are front matter (or YAML errors).
+    text = "---\ntitle: '---'\nnote: x ---\n---\u3000 \t\nbody ---\n---\n"
+    front = parse_front_matter(text, "p/a.txt")
+    assert front.data == {"title": "---", "note": "x ---"}
+    assert (front.body, front.body_line) == ("body ---\n---\n", 5)
+    assert "never closed" in error("---\ntitle: x\n----\n--- x\n").reason
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_front_matter_over_64_kb_unclosed_or_not(closed: bool) -> None:
+    text = "---\n" + ("k: " + "长" * 100 + "\n") * 300 + ("---\n" if closed else "")
+    assert "larger than 64 KB" in error(text).reason
 
 
 # --- title ------------------------------------------------------------------------------------
@@ -482,6 +499,49 @@ def test_nested_tags_are_an_error() -> None:
 )
 def test_ids(source: str, front: str, expected: str) -> None:
     assert parse(post(f"title: x\n{front}"), source=source).id == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["a.md", "a.", ".md", "..md", "a..md", "d.x/a", "d/.md", "a/./b.md", "./a.md", "a//b.md"]
+    + ["a/b.md/", "a/.", "/a.md", "//a.md", "../a.md", "a/../b.tar.gz", "中文/标题.txt"],
+)
+def test_an_id_from_the_file_name_is_its_path_without_suffix(source: str) -> None:
+    # Scanned sources are plain relative paths, taken apart without pathlib; any other
+    # shape still reads as pathlib reads it.
+    expected = str(PurePosixPath(source).with_suffix(""))
+    assert parse(post("title: x\n"), source=source).id == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Tue, 15 Mar 2022 14:04:32 GMT",
+        "Tue, 29 Feb 2000 00:00:00 GMT",
+        "Sun, 31 Dec 2023 23:59:59 GMT",
+    ]
+    + [
+        "Mon, 30 Feb 2022 10:00:00 GMT",
+        "Mon, 01 Jan 2022 24:00:00 GMT",
+        "Mon, 01 Jan 2022 10:60:00 GMT",
+    ]
+    + [
+        "Mon, 01 Jan 22 10:00:00 GMT",
+        "Mon, 1 Jan 2022 10:00:00 GMT",
+        "Mon, 01 Jan 2022 10:00:00 -0000",
+    ],
+)
+def test_rfc_822_dates_read_as_the_email_parser_reads_them(value: str) -> None:
+    # The common shape has a short way of its own: it must agree with the email parser.
+    try:
+        expected = parsedate_to_datetime(value)
+    except ValueError:
+        assert "is not a date" in error(post(f"title: x\ndate: {value}\n")).reason
+        return
+    if expected.tzinfo is None:  # -0000: a time whose zone is unknown
+        expected = expected.replace(tzinfo=SHANGHAI)
+    published = parse(post(f"title: x\ndate: {value}\n")).published
+    assert (published, published.utcoffset()) == (expected, expected.utcoffset())
 
 
 @pytest.mark.parametrize("value", ["''", "'  '", "true", "[1]"])

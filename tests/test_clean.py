@@ -265,16 +265,41 @@ def test_references_to_legal_characters_parse_to_legal_ones(form: str) -> None:
     legal = " ".join(form % code for code in _CODE_POINTS if xml_safe(chr(code)) == chr(code))
     # And one reference to a character it forbids makes the walk drop such characters again.
     for refs in (legal, form % 1 + " " + legal, legal + " " + form % 0xFFFF):
-        body = f"<p>{refs}</p><p><img src=x alt='{refs}'></p>"
-        summary = clean_body(body, base_url=CASE_BASE_URL, summary_length=10**7).summary
-        assert len(summary) > len(_CODE_POINTS) // 2
-        assert xml_safe(summary) == summary
+        body = f"<p>{refs}</p><p><img src=x alt='{refs}'><a title='{refs}'>a</a></p>"
+        cleaned = clean_body(body, base_url=CASE_BASE_URL, summary_length=10**7)
+        assert len(cleaned.summary) > len(_CODE_POINTS) // 2
+        assert xml_safe(cleaned.summary) == cleaned.summary
+        # Without an illegal reference the output skips xml_safe: nh3 must add none either.
+        assert xml_safe(cleaned.html) == cleaned.html
 
 
 def test_named_entities_parse_to_legal_characters() -> None:
     body = "<p>" + " ".join(f"&{name}" for name in html.entities.html5) + "</p>"
-    summary = clean_body(body, base_url=CASE_BASE_URL, summary_length=10**7).summary
-    assert xml_safe(summary) == summary
+    cleaned = clean_body(body, base_url=CASE_BASE_URL, summary_length=10**7)
+    assert xml_safe(cleaned.summary) == cleaned.summary
+    assert xml_safe(cleaned.html) == cleaned.html
+
+
+@pytest.mark.parametrize("form", ["&amp;#%d;", "&amp;#x%x;", "<![CDATA[&#%d;]]>"])
+def test_references_written_as_text_stay_text(form: str) -> None:
+    # Text that reads as a reference once libxml2 has decoded the body must not become one
+    # when nh3 reads what libxml2 writes.
+    refs = " ".join(form % code for code in (0, 1, 8, 0xB, 0x1F, 0xD800, 0xFFFE, 0xFFFF))
+    for body in (f"<p>{refs}</p>", f"<p title='{refs}'><img src=x alt='{refs}'>{refs}</p>"):
+        html_out = clean_body(body, base_url=CASE_BASE_URL).html
+        assert xml_safe(html_out) == html_out
+
+
+def test_xml_safe_drops_exactly_what_xml_1_0_forbids() -> None:
+    def allowed(code: int) -> bool:  # XML 1.0, production [2] Char
+        return code in (0x9, 0xA, 0xD) or any(
+            low <= code <= high
+            for low, high in ((0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF))
+        )
+
+    for code in _CODE_POINTS:
+        for text in (chr(code), "字" * 400 + chr(code)):  # short and long text
+            assert (xml_safe(text) == text) == allowed(code), hex(code)
 
 
 @pytest.mark.parametrize("length", [1, 299, 300, 301, 2000])

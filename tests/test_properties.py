@@ -222,3 +222,13 @@ def test_front_matter_loads_as_pyyaml_builds_it(front: dict[str, str]) -> None:
     except (yaml.YAMLError, ArticleError):
         return  # refused, as tests/test_articles.py checks; here only what loads matters
     assert loaded.data == {str(key): value for key, value in expected.items()}
+
+
+def test_plain_scalars_keep_their_types_when_their_tags_are_remembered() -> None:
+    # The loader remembers each plain scalar's tag: a second reading must type it the same.
+    scalars = "yes No true FALSE on ~ null '' 12 -0x1f 0o17 1_000 .5 1e3 .inf .NaN 2022-03-15"
+    text = "".join(f"k{i}: {s}\n" for i, s in enumerate(scalars.split()))
+    text += "k: [2022-03-15 14:04:32, 1.5, x, 'yes', \"12\"]\n"
+    expected = yaml.load(text, Loader=LIBYAML)  # noqa: S506 - a safe loader
+    for _ in range(2):
+        assert parse_front_matter(f"---\n{text}---\n", "p/a.txt").data == expected

@@ -234,6 +234,10 @@ class Walker:
             if text is not None:
                 element.text = None
             return False
+        if self.xml_clean and not in_pre and text.strip(_ASCII_SPACE):
+            # _piece in short, for the commonest text of all: a paragraph's own.
+            self.parts.append(text.replace("\n", " "))
+            return not text.isspace()
         piece, spaced = self._piece(text, in_pre, after_space=False)
         assert piece is not None  # only whitespace after whitespace is dropped
         if piece != text:

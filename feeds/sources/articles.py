@@ -8,6 +8,7 @@ Pure: no disk access. The caller reads the file and passes its bytes and mtime.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -41,6 +42,8 @@ def _where(source: str, line: int | None) -> str:
 
 def _name(value: object) -> str | None:
     """A scalar -> cleaned text; None for lists, mappings, booleans and nulls."""
+    if value.__class__ is str:  # most names: the checks below are for the other scalars
+        return plain_text(value)
     if isinstance(value, bool) or not isinstance(value, str | int | float | date):
         return None
     return plain_text(str(value))
@@ -76,12 +79,33 @@ def _to_datetime(value: object, zone: tzinfo) -> datetime | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    if (gmt := _RFC822_GMT.fullmatch(text)) is not None:
+        with contextlib.suppress(ValueError):  # out of range: the parsers below say so too
+            return _gmt(gmt)
     for parse in (datetime.fromisoformat, parsedate_to_datetime):
         try:
             return _to_datetime(parse(text), zone)
         except (ValueError, TypeError, IndexError):
             continue
     return None
+
+
+# The date scrapers write most (`Tue, 15 Mar 2022 14:04:32 GMT`), read here as
+# parsedate_to_datetime reads it, without its general parser. A two-digit or early year is
+# left to that parser, which reads "22" as 2022.
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_RFC822_GMT = re.compile(
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{{2}}) ({'|'.join(_MONTHS)}) ([1-9][0-9]{{3}}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
+
+
+def _gmt(match: re.Match[str]) -> datetime:
+    day, month, year, hour, minute, second = match.groups()
+    month_number = _MONTHS.index(month) + 1
+    return datetime(
+        int(year), month_number, int(day), int(hour), int(minute), int(second), tzinfo=UTC
+    )
 
 
 @dataclass(frozen=True)
@@ -192,13 +216,25 @@ def _id(fm: FrontMatter, source: str) -> str:
             raise ArticleError(source, "id must be text or a whole number: quote it", line)
         found = str(value).strip()
     else:
-        found = str(PurePosixPath(source).with_suffix("")) if source.strip("/.") else ""
+        found = _without_suffix(source) if source.strip("/.") else ""
     # A file name with bytes that are not UTF-8, or a YAML "\ud800", gives lone surrogates,
     # which nothing downstream can encode; the escaped form is just as stable.
     found = encodable(found)
     if not found:
         raise ArticleError(source, "the id is empty: remove 'id:' or give it a value", line)
     return found
+
+
+def _without_suffix(source: str) -> str:
+    """str(PurePosixPath(source).with_suffix("")), without building the path when `source` is
+    already as pathlib writes it (no empty or "." component), as scanned sources are."""
+    parts = source.split("/")
+    if not all(parts) or "." in parts:
+        return str(PurePosixPath(source).with_suffix(""))
+    name = parts[-1]
+    dot = name.rfind(".")
+    # pathlib's suffix: from the last dot, which neither starts nor ends the name.
+    return source[: len(source) - len(name) + dot] if 0 < dot < len(name) - 1 else source
 
 
 def _url(value: object) -> str | None:

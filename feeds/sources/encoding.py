@@ -8,8 +8,6 @@ from __future__ import annotations
 import codecs
 import re
 
-import charset_normalizer
-
 from feeds.errors import ArticleError
 
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936"}
@@ -78,6 +76,10 @@ def _decode_text(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:
             return text, ()
     except UnicodeDecodeError:
         pass
+    # Imported here: most archives have no file that gets this far, and every build's start
+    # (before any worker exists) would pay for the import.
+    import charset_normalizer
+
     best = charset_normalizer.from_bytes(data).best()
     if best is not None:
         codec = "gb18030" if best.encoding in _GB_FAMILY else best.encoding

@@ -8,15 +8,16 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from typing import cast
 
 import yaml
 
 from feeds.errors import ArticleError
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 MAX_FRONT_MATTER = 64 * 1024
 # Characters YAML refuses in a stream; a scraped title may carry them and they would be
@@ -36,6 +37,36 @@ _FENCE_HELP = (
 )
 
 
+# Plain scalars whose tags are remembered, at most: the keys, category names, authors and
+# booleans that front matters repeat (dates and titles are new each time).
+_TAGS_KEPT = 4096
+_plain_tags: dict[str, str] = {}
+_SCALAR = yaml.ScalarNode
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, resolving the tag of each plain scalar once per text.
+
+    libyaml asks the loader's resolver, in Python, for every scalar's tag; the resolver tries
+    the regular expressions that start with the scalar's first character. With no path
+    resolver (the safe loader has none), a plain scalar's tag depends on its text alone, and
+    any other scalar (quoted, or tagged '!') is text.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is not _SCALAR or self.yaml_path_resolvers:
+            return cast(str, super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
+        tag = _plain_tags.get(value)
+        if tag is None:
+            if len(_plain_tags) >= _TAGS_KEPT:
+                _plain_tags.clear()
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            _plain_tags[value] = tag
+        return tag
+
+
 @dataclass
 class FrontMatter:
     """An article's front matter as loaded, with where each key and the body start."""
@@ -49,7 +80,7 @@ class FrontMatter:
 
 def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
     """Text -> (fence, front matter, its first line, body, body line)."""
-    # Only the lines up to the closing fence are looked at one by one: a body is long.
+    # Only the text up to the closing fence is looked at: a body is long.
     start = len(text) - len(text.lstrip())
     start = text.rfind("\n", 0, start) + 1  # the start of the first non-blank line
     skipped = text.count("\n", 0, start)
@@ -57,35 +88,45 @@ def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
     fence = (text[start:] if end_of_line < 0 else text[start:end_of_line]).strip()
     if fence not in ("---", "+++"):
         raise ArticleError(source, f"no front matter: {_FENCE_HELP}", 1)
-    lines_seen = 0
-    size = 0
-    position = end_of_line + 1 if end_of_line >= 0 else len(text)
-    front_start = position
-    while True:
-        if position >= len(text):
-            raise ArticleError(
-                source,
-                f"front matter opened with '{fence}' is never closed: "
-                f"add a line with only '{fence}' after the last key",
-                skipped + 1,
-            )
-        next_line = text.find("\n", position)
-        line = text[position:] if next_line < 0 else text[position:next_line]
-        if line.rstrip() == fence:
-            break
-        size += (len(line) if line.isascii() else len(line.encode("utf-8", "replace"))) + 1
-        if size > MAX_FRONT_MATTER:
-            raise ArticleError(
-                source,
-                "front matter is larger than 64 KB: move long text into the body",
-                skipped + 1,
-            )
-        lines_seen += 1
-        position = len(text) if next_line < 0 else next_line + 1
-    front = text[front_start:position].removesuffix("\n") if lines_seen else ""
+    front_start = end_of_line + 1 if end_of_line >= 0 else len(text)
+    closing = _closing_line(text, fence, front_start)
+    front = text[front_start : len(text) if closing < 0 else closing]
+    # What the front matter is in UTF-8, counting a line end after its last line.
+    size = len(front) if front.isascii() else len(front.encode("utf-8", "replace"))
+    if size + (closing < 0 and not text.endswith("\n")) > MAX_FRONT_MATTER:
+        raise ArticleError(
+            source, "front matter is larger than 64 KB: move long text into the body", skipped + 1
+        )
+    if closing < 0:
+        raise ArticleError(
+            source,
+            f"front matter opened with '{fence}' is never closed: "
+            f"add a line with only '{fence}' after the last key",
+            skipped + 1,
+        )
+    lines_seen = front.count("\n")
+    front = front.removesuffix("\n")
+    next_line = text.find("\n", closing)
     body_start = len(text) if next_line < 0 else next_line + 1
     first = skipped + 2
     return fence, front, first, text[body_start:], first + lines_seen + 1
+
+
+def _closing_line(text: str, fence: str, front_start: int) -> int:
+    """Where the first line from `front_start` on that is `fence` (and spaces) starts; -1 if none.
+
+    Found with str.find, not line by line: most front matters are a dozen lines, and the
+    candidates few. `front_start` is where a line starts.
+    """
+    at = front_start - 1  # the line end before it, or -1 at the start of the text
+    while True:
+        at = text.find(fence, at + 1)
+        if at < 0:
+            return -1
+        if at == front_start or (at > front_start and text[at - 1] == "\n"):
+            end = text.find("\n", at)
+            if text[at : len(text) if end < 0 else end].rstrip() == fence:
+                return at
 
 
 def parse_front_matter(text: str, source: str) -> FrontMatter:

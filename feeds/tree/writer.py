@@ -136,7 +136,10 @@ def is_compressible(relative: str) -> bool:
 
 def gzip_bytes(data: bytes) -> bytes:
     """Deterministic gzip: no timestamp or file name in the header, so same bytes in, same out."""
-    return gzip.compress(data, compresslevel=9, mtime=0)
+    # Level 6 (zlib's default), not 9: the builder compresses every changed feed on one core
+    # once the workers are done, and level 9 buys a few bytes with much of that time (see
+    # docs/performance.md, "Other choices the profile called for").
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 def _twin(target: Path) -> Path:
