@@ -9,7 +9,11 @@ from feeds.config import FeedSpec, SiteConfig
 from feeds.model import Article
 
 SITE = SiteConfig(
-    title="测试站点", base_url="http://127.0.0.1:8080/", language="zh-CN", description="站点说明"
+    title="测试站点",
+    base_url="http://127.0.0.1:8080/",
+    language="zh-CN",
+    description="站点说明",
+    search=True,
 )
 
 

@@ -50,7 +50,11 @@ def parse(text: str, base_dir: Path = Path("/srv")) -> Config:
 def test_empty_file_is_all_defaults(tmp_path: Path) -> None:
     config = parse_config("", base_dir=tmp_path)
     assert config.site == SiteConfig(
-        title="feeds", base_url="http://127.0.0.1:8080/", language="zh-CN", description=""
+        title="feeds",
+        base_url="http://127.0.0.1:8080/",
+        language="zh-CN",
+        description="",
+        search=True,
     )
     assert config.source == SourceConfig(
         dir=tmp_path / "examples" / "articles",
@@ -252,7 +256,7 @@ ERRORS = [
     (
         "site: x\n",
         "site: must be a mapping with keys such as title, base_url, language, description, "
-        "not the value 'x' (config/feeds.yaml:1)",
+        "search, not the value 'x' (config/feeds.yaml:1)",
     ),
     (
         "site:\n  title: 2022\n",
@@ -365,7 +369,7 @@ ERRORS = [
     (
         "site: !!set {title}\n",
         "site: must be a mapping with keys such as title, base_url, language, description, "
-        "not a !!set (config/feeds.yaml:1)",
+        "search, not a !!set (config/feeds.yaml:1)",
     ),
     (
         "site:\n  title: a\n  title: b\n",

@@ -344,3 +344,23 @@ def test_nginx_says_503_with_retry_after_when_the_app_is_down(tmp_path, site):
     with nginx_serving(site.public, tmp_path / "nginx") as proxy:  # nothing on 8081
         reply = get(proxy, "/search.atom", "降准")
         assert reply.status == 503 and reply.headers["retry-after"] == "5"
+
+
+def test_a_site_without_search_keeps_no_index_and_shows_no_box(tmp_path):
+    site = make_site(tmp_path, config=CONFIG.replace("base_url:", "search: false, base_url:"))
+    site.write("rrr-1.txt", article_text("全面降准", body="<p>宣布降准0.5个百分点</p>"))
+    assert site.build().ok
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM search_rows").fetchone() == (0,)
+        assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] > 1
+    for page in ("index.html", "feeds/finance.html"):
+        assert 'role="search"' not in (site.public / page).read_text(encoding="utf-8")
+    with running(create_app(site.config())) as server:
+        for path in ("/search", "/search.atom"):
+            assert get(server, path, "降准").status == 404  # no such thing on this site
+    # Turned on again: every article is read again, so the index holds them all.
+    site.config_path.write_text(CONFIG, encoding="utf-8")
+    assert site.build().ok
+    assert 'role="search"' in (site.public / "index.html").read_text(encoding="utf-8")
+    with running(create_app(site.config())) as server:
+        assert "全面降准" in get(server, "/search", "降准").body.decode()

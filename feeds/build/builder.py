@@ -151,7 +151,8 @@ class Builder:
         config, write = self.config, self.write
         clock = Clock()
         if self._catalogue is None:
-            self._catalogue = Catalogue.open(self.path, rules_signature(config, make_key=write))
+            rules = rules_signature(config, make_key=write)
+            self._catalogue = Catalogue.open(self.path, rules, search=config.site.search)
         catalogue = self._catalogue
         pages_dir = config.output.dir if write else None
         ingested = ingest(config, catalogue, settled, progress, only, pages_dir)

@@ -45,6 +45,7 @@ def rules_signature(config: Config, *, make_key: bool = True) -> str:
         config.clean.drop_images,
         config.clean.summary_length,
         config.site.base_url,  # relative URLs in bodies resolve against it
+        config.site.search,  # whether the catalogue keeps the search index
         *image_rules(
             config, make_key=make_key
         ),  # nothing when the proxy is off: the signature stays as it was

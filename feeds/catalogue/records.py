@@ -50,8 +50,11 @@ class Change(NamedTuple):
     seen: float  # epoch seconds, whole: the article's `updated` when its front matter has none
 
 
-def encode(source: str, article: Article, template: Fragments | None) -> Record:
-    """An Article, its digest and its place, ready to store."""
+def encode(
+    source: str, article: Article, template: Fragments | None, *, searchable: bool
+) -> Record:
+    """An Article, its digest and its place, ready to store; with its search text when the
+    site offers search (`searchable`)."""
     data = article_to_json(article)
     listing = Listing(
         source,
@@ -64,7 +67,8 @@ def encode(source: str, article: Article, template: Fragments | None) -> Record:
         article.author,
         article.title,
     )
-    return Record(listing, data, article.content, template, search_text(article))
+    text = search_text(article) if searchable else b""
+    return Record(listing, data, article.content, template, text)
 
 
 # Category names are plain text, where control characters never survive: safe separators

@@ -67,17 +67,22 @@ _SLOTS = 1 << _SLOT_BITS
 class SearchIndex:
     """The index's side of the catalogue's changes; the caller commits."""
 
-    def __init__(self, connection: sqlite3.Connection, *, first: bool) -> None:
-        """`first`: the catalogue is empty, and this build writes the whole archive."""
+    def __init__(self, connection: sqlite3.Connection, *, first: bool, enabled: bool) -> None:
+        """`first`: the catalogue is empty, and this build writes the whole archive.
+        `enabled`: False when the site offers no search (site.search), and the index stays
+        empty (a change of that setting makes every article be read again)."""
         self._db = connection
         self._held: dict[str, tuple[int, bytes]] = {}  # by source: rows not added yet
-        self._first = first
-        if first:
+        self._enabled = enabled
+        self._first = first and enabled
+        if self._first:
             connection.execute(_MERGING, (0,))
 
     def add(self, listing: Listing, text: bytes) -> None:
         """Index an article (call `remove` first for one already indexed); `flush` before
         the transaction commits."""
+        if not self._enabled:
+            return
         self._held[listing.source] = (self._free_row(listing), text)
         if len(self._held) >= _BATCH:
             self.flush()
@@ -115,6 +120,8 @@ class SearchIndex:
 
     def remove(self, source: str) -> None:
         """Take an article out of the index, while the catalogue still holds it."""
+        if not self._enabled:
+            return
         held = self._held.pop(source, None)
         if held is not None:
             self._db.execute("DELETE FROM search_rows WHERE row = ?", (held[0],))

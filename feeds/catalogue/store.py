@@ -95,7 +95,7 @@ class Known(NamedTuple):
 class Catalogue:
     """One SQLite database; every change is written by `commit()` in one transaction."""
 
-    def __init__(self, connection: sqlite3.Connection, fresh: bool) -> None:
+    def __init__(self, connection: sqlite3.Connection, fresh: bool, *, search: bool) -> None:
         self._db = connection
         self.fresh = fresh  # True when it started empty: everything must be published
         # In-memory mirrors, loaded on first use and kept in step with every change, so
@@ -108,23 +108,24 @@ class Catalogue:
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
         self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
-        self.search = SearchIndex(connection, first=fresh)
+        self.search = SearchIndex(connection, first=fresh, enabled=search)
 
     @classmethod
-    def open(cls, path: Path | None, rules: str) -> Catalogue:
-        """Open (or create) the catalogue; an unusable or outdated one is replaced."""
+    def open(cls, path: Path | None, rules: str, *, search: bool) -> Catalogue:
+        """Open (or create) the catalogue; an unusable or outdated one is replaced.
+        `search`: keep the search index (`rules` must change with it)."""
         if path is None:
-            return cls._create(":memory:", rules)
+            return cls._create(":memory:", rules, search)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            catalogue = cls._create(str(path), rules)
+            catalogue = cls._create(str(path), rules, search)
         except sqlite3.DatabaseError as exc:
             set_aside(path, exc)
-            return cls._create(str(path), rules)
+            return cls._create(str(path), rules, search)
         return catalogue
 
     @classmethod
-    def _create(cls, where: str, rules: str) -> Catalogue:
+    def _create(cls, where: str, rules: str, search: bool) -> Catalogue:
         connection = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
@@ -160,7 +161,7 @@ class Catalogue:
         except sqlite3.DatabaseError:
             connection.close()
             raise
-        return cls(connection, fresh)
+        return cls(connection, fresh, search=search)
 
     def known(self) -> dict[str, Known]:
         """Every recorded source file by relative path (a copy)."""

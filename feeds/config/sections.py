@@ -23,6 +23,7 @@ class SiteConfig:
     base_url: str  # always ends with "/"
     language: str
     description: str
+    search: bool  # the search index, /search and the pages' search box
 
 
 @dataclass(frozen=True)

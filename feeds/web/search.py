@@ -64,7 +64,10 @@ class Unavailable(Exception):
 
 
 def add_search(app: Flask, config: Config, *, slots: int = SLOTS) -> None:
-    """Answer /search and /search.atom|.rss|.json in `app`."""
+    """Answer /search and /search.atom|.rss|.json in `app`, when the site offers search
+    (site.search): else they are paths like any other, not found in the tree."""
+    if not config.site.search:
+        return
     search = Search(config, slots)
     app.extensions["feeds.search"] = search
     for fmt in ("html", *FEED_FORMATS):
