@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from feeds import __version__
-from feeds.build.builder import build
+from feeds.build.builder import FILLING, build
 from feeds.build.ingest import Progress
 from feeds.build.lock import BuilderLock
 from feeds.config import Config, key_location, load_config
@@ -260,4 +260,12 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
         )
     if report.warnings and not verbose:
         click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
-    click.echo(f"time: {report.seconds:.2f}s")
+    filling = report.timings.get(FILLING)
+    if filling is None:
+        click.echo(f"time: {report.seconds:.2f}s")
+    else:  # a first build: the feeds were out before search was ready
+        published = report.seconds - filling
+        click.echo(
+            f"time: {report.seconds:.2f}s (feeds published after {published:.2f}s,"
+            f" then the search index filled in {filling:.2f}s)"
+        )

@@ -23,8 +23,10 @@ def test_build_prints_a_summary_and_exits_0(site):
     assert "articles: 40 read, 0 failed" in result.stdout
     assert "written" in result.stdout and "unchanged" in result.stdout
     assert (site.public / "feeds/all.atom").exists()
+    assert "feeds published after" in result.stdout  # then the search index
     again = run("build", "-c", "feeds.yaml", cwd=site.root)
     assert "0 changed" in again.stdout and " 0 written" in again.stdout
+    assert "search index" not in again.stdout  # kept in step, nothing to fill
 
 
 def test_build_exits_1_and_lists_each_broken_file(site):

@@ -8,9 +8,10 @@ from collections import Counter
 import pytest
 from sites import article_text, make_site
 
+from feeds.build.builder import FILLING
 from feeds.catalogue import search_index
 from feeds.catalogue.records import article_from_json
-from feeds.catalogue.search_index import newest_matches, open_reader
+from feeds.catalogue.search_index import index_ready, newest_matches, open_reader
 from feeds.catalogue.search_terms import match_expression, search_text
 from feeds.catalogue.store import FILE_NAME
 
@@ -122,13 +123,59 @@ def test_of_two_files_with_one_id_only_the_feeds_choice_is_found(site):
     assert search(site, "加息") == []  # the other file's article is not published
 
 
-def test_many_articles_are_indexed_in_batches(site, monkeypatch):
-    monkeypatch.setattr(search_index, "_BATCH", 3)  # a cold build of 10 rows: 3 batches
-    for n in range(1, 11):
+def test_a_first_build_fills_the_index_in_chunks_in_the_order_of_time(site, monkeypatch):
+    monkeypatch.setattr(search_index, "_FILL_CHUNK", 3)  # 10 articles: 4 chunks
+    for n in range(1, 9):
         site.write(f"{n:02d}.txt", article_text(f"第{n}篇", body="<p>降准</p>", date=day(n)))
-    assert site.build().ok
-    assert search(site, "降准") == [f"{n:02d}" for n in range(10, 0, -1)]
+    for name in ("09", "10"):  # two in one second, across a chunk's end
+        site.write(f"{name}.txt", article_text(name, body="<p>降准</p>", date=day(9, 30)))
+    report = site.build()
+    assert report.ok and list(report.timings)[-2:] == ["publish", FILLING]
+    assert search(site, "降准") == ["09", "10", *(f"{n:02d}" for n in range(8, 0, -1))]
+    # Row ids follow the order of time, and a fill adds rows in the order of their ids:
+    # FTS5 never has to write out what it holds early.
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        by_row = [source for (source,) in connection.execute("SELECT source FROM search_rows")]
+    assert by_row == [f"{n:02d}.txt" for n in range(1, 11)]
     integrity_check(site)
+
+
+def test_many_changes_in_a_later_build_are_indexed_in_batches(site, monkeypatch):
+    site.write("00.txt", article_text("第0篇", body="<p>降准</p>", date=day(1)))
+    assert site.build().ok
+    monkeypatch.setattr(search_index, "_BATCH", 3)  # 10 rows: 4 batches
+    for n in range(1, 11):
+        site.write(f"{n:02d}.txt", article_text(f"第{n}篇", body="<p>降准</p>", date=day(n, 30)))
+    assert site.build().ok
+    assert search(site, "降准") == [f"{n:02d}" for n in range(10, 0, -1)] + ["00"]
+    integrity_check(site)
+
+
+def stop_a_fill_half_way(site):
+    """What a build killed while it filled the index leaves: its articles committed, the
+    fill's own transaction rolled back."""
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        connection.executescript(
+            "DELETE FROM meta WHERE key = 'search index filled';"
+            " INSERT INTO search (search) VALUES ('delete-all'); DELETE FROM search_rows;"
+        )
+
+
+def test_a_fill_that_stopped_half_way_is_done_again_by_the_next_build(site):
+    site.write("a.txt", article_text("降准", body="<p>正文</p>", date=day(1)))
+    site.write("b.txt", article_text("加息", body="<p>正文</p>", date=day(2)))
+    assert site.build().ok
+    stop_a_fill_half_way(site)
+    connection = open_reader(site.config().state.dir / FILE_NAME)
+    assert not index_ready(connection)
+    connection.close()
+    site.write("b.txt", article_text("降息", body="<p>新的正文</p>", date=day(2)))  # meanwhile
+    report = site.build()
+    assert report.ok and FILLING in report.timings
+    assert search(site, "降准") == ["a"] and search(site, "降息") == ["b"]
+    assert search(site, "加息") == []
+    integrity_check(site)
+    assert FILLING not in site.build().timings  # once is enough
 
 
 def merge_settings(site):

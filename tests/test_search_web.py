@@ -260,6 +260,20 @@ def test_before_the_first_build_search_is_503_with_retry_after(tmp_path):
         assert get(server, "/search", "降准").status == 200
 
 
+def test_while_a_first_build_fills_the_index_search_is_503_and_the_feeds_are_out(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    assert site.build().ok
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        connection.execute("DELETE FROM meta WHERE key = 'search index filled'")  # as a fill began
+    with running(create_app(site.config())) as server:
+        reply = get(server, "/search.atom", "降准")
+        assert reply.status == 503 and reply.headers["retry-after"] == "5"
+        assert b"being built" in reply.body
+        assert server.request("/feeds/all.atom").status == 200
+        assert site.build().ok  # fills it
+        assert get(server, "/search.atom", "降准").status == 200
+
+
 WATCHED = CONFIG.replace("schedule: {interval: 90}", "schedule: {interval: 60, settle: 0.5}")
 
 

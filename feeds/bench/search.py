@@ -6,12 +6,11 @@
 `python -m feeds.bench` runs it after the cold-build benchmark, with the same `--sizes`
 (another name for `--articles`), `--lengths`, `--runs` and `--corpus` when they are given.
 
-For each size: cold builds of a generated corpus, with the search index and without it,
-in turn, `--runs` times each, each in a fresh process into a tree of its own, compared as
-medians of wall time and of the CPU time of all the build's processes (the machine may be
-busy with other work: CPU time moves less with it). "Without" is the same code with the
-index's three hooks turned into no-ops: the worker's text splitting, and the catalogue's
-adding and removing of rows.
+For each size: cold builds of a generated corpus, with the search index and without it
+(`site.search: false`), in turn, `--runs` times each, each in a fresh process into a tree
+of its own, compared as medians of wall time and of the CPU time of all the build's
+processes (the machine may be busy with other work: CPU time moves less with it). A build
+with the index publishes the feeds first and then fills the index: both times are given.
 
 Then searches on the indexed tree, one at a time: queries of 2 to 10 characters cut from
 the articles' own text (so that each finds something; the generated text is repetitive,
@@ -41,6 +40,7 @@ from typing import Any, get_args
 from urllib.parse import quote
 
 from feeds.bench.corpus import Lengths, generate
+from feeds.build.builder import FILLING
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, load_config
 
@@ -63,10 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--corpus", type=Path, help="keep the corpus here between runs")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--without-index", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(args.child, without_index=args.without_index)
+        _child(args.child)
         return 0
     for size in (int(size) for size in args.articles.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
@@ -84,24 +83,36 @@ def _cold_builds(corpus: Path, scratch: Path, runs: int) -> Path:
     """Cold builds with and without the index, in turn; the last indexed site."""
     walls: dict[bool, list[float]] = {True: [], False: []}
     cpus: dict[bool, list[float]] = {True: [], False: []}
+    published: list[float] = []  # with the index: until the feeds were out
     sizes: dict[bool, int] = {}
     for run in range(runs):
         for indexed in (True, False):
             site = scratch / f"{'with' if indexed else 'without'}-{run}"
             site.mkdir()
-            (site / "feeds.yaml").write_text(CONFIG % corpus.resolve(), encoding="utf-8")
-            wall, cpu = _build_in_child(site, indexed)
+            config = CONFIG % corpus.resolve() + ("" if indexed else "site: {search: false}\n")
+            (site / "feeds.yaml").write_text(config, encoding="utf-8")
+            wall, cpu, filling = _build_in_child(site)
             walls[indexed].append(wall)
             cpus[indexed].append(cpu)
+            if indexed:
+                published.append(wall - filling)
             sizes[indexed] = (site / "public" / ".feeds" / FILE_NAME).stat().st_size
-    for label, figures in (("wall", walls), ("CPU, all processes", cpus)):
-        with_index, without = (statistics.median(figures[flag]) for flag in (True, False))
-        print(f"  cold build, {label}:")
-        print(f"    without the index  {without:6.2f} s  {_runs(figures[False])}")
+    without = statistics.median(walls[False])
+    print("  cold build, wall:")
+    print(f"    without the index (site.search: false)  {without:6.2f} s  {_runs(walls[False])}")
+    for label, figures in (("feeds published", published), ("index filled too", walls[True])):
+        median = statistics.median(figures)
         print(
-            f"    with the index     {with_index:6.2f} s  {_runs(figures[True])}"
-            f"  {with_index - without:+.2f} s, {with_index / without - 1:+.1%}"
+            f"    with it, {label:<30} {median:6.2f} s  {_runs(figures)}"
+            f"  {median - without:+.2f} s, {median / without - 1:+.1%}"
         )
+    with_index, without = (statistics.median(cpus[flag]) for flag in (True, False))
+    print("  cold build, CPU of all its processes:")
+    print(f"    without the index  {without:6.2f} s  {_runs(cpus[False])}")
+    print(
+        f"    with it            {with_index:6.2f} s  {_runs(cpus[True])}"
+        f"  {with_index - without:+.2f} s, {with_index / without - 1:+.1%}"
+    )
     print(
         f"  catalogue on disk             {sizes[True] / 2**20:6.1f} MB with the index, "
         f"{sizes[False] / 2**20:.1f} MB without"
@@ -109,38 +120,27 @@ def _cold_builds(corpus: Path, scratch: Path, runs: int) -> Path:
     return scratch / f"with-{runs - 1}"
 
 
-def _build_in_child(site: Path, indexed: bool) -> tuple[float, float]:
-    """The build's wall time, and the CPU time of its process and its workers."""
+def _build_in_child(site: Path) -> tuple[float, float, float]:
+    """The build's wall time, the CPU time of its process and its workers, and the time
+    it took to fill the index once the feeds were out."""
     command = [sys.executable, "-m", "feeds.bench.search", "--child", str(site / "feeds.yaml")]
-    if not indexed:
-        command.append("--without-index")
     os.sync()  # the last build's writes are not to be flushed during this one
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(command, cwd=site, capture_output=True, text=True, check=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    seconds: float = json.loads(out.strip().splitlines()[-1])["seconds"]
-    return seconds, cpu
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["seconds"], cpu, result["filling"]
 
 
-def _child(config_path: Path, *, without_index: bool) -> None:
+def _child(config_path: Path) -> None:
     from feeds.build.builder import build
 
-    if without_index:
-        _turn_off_the_index()
     config = load_config(config_path, base_dir=config_path.parent)
     began = time.perf_counter()
-    build(config)
-    print(json.dumps({"seconds": time.perf_counter() - began}))
-
-
-def _turn_off_the_index() -> None:
-    """Make the index's hooks no-ops, in this process and the workers it forks."""
-    from feeds.catalogue import records, search_index
-
-    setattr(records, "search_text", lambda article: b"")  # noqa: B010 - on purpose
-    setattr(search_index.SearchIndex, "add", lambda self, listing, text: None)  # noqa: B010
-    setattr(search_index.SearchIndex, "remove", lambda self, source: None)  # noqa: B010
+    report = build(config)
+    seconds = time.perf_counter() - began
+    print(json.dumps({"seconds": seconds, "filling": report.timings.get(FILLING, 0.0)}))
 
 
 def _searches(config: Config, count: int) -> None:

@@ -39,6 +39,8 @@ _SQLITE_ENVIRONMENT = {
 
 log = logging.getLogger("feeds")
 
+FILLING = "fill the search index"  # the lap of a build that fills it (see SearchIndex.fill)
+
 
 def build(
     config: Config,
@@ -174,4 +176,8 @@ class Builder:
         )
         if write:
             write_status(config.state.dir, report.status())
+            if catalogue.search.pending:  # the feeds are out: now what search needs
+                catalogue.fill_search()
+                clock.lap(FILLING)
+                report = replace(report, timings=clock.timings)
         return report

@@ -75,7 +75,12 @@ def ingest(
     to_read, waiting = _to_read(catalogue, known, scan.files, settled)
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     recorded = _read_and_record(
-        catalogue, to_read, ReadSettings.of(config), pages_dir, images, progress
+        catalogue,
+        to_read,
+        ReadSettings.of(config, indexed=catalogue.search.filled),
+        pages_dir,
+        images,
+        progress,
     )
     for source in gone:
         catalogue.forget(source)

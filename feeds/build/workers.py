@@ -62,9 +62,12 @@ class ReadSettings:
     clean: CleanConfig
     site: SiteConfig  # entries and pages are rendered for it; relative links resolve on it
     archives: bool  # archives want every entry serialised (see _encode)
+    # Make each article's search text: False when there is no index to keep in step (no
+    # search, or one filled after the build publishes; see feeds.catalogue.search_index).
+    indexed: bool
 
     @classmethod
-    def of(cls, config: Config) -> ReadSettings:
+    def of(cls, config: Config, *, indexed: bool) -> ReadSettings:
         source = config.source
         return cls(
             source.max_bytes,
@@ -73,6 +76,7 @@ class ReadSettings:
             config.clean,
             config.site,
             config.archives,
+            indexed,
         )
 
 
@@ -232,7 +236,7 @@ def _encode(one: _File, settings: ReadSettings) -> None:
     # Serialised here only when archives will want every entry; else the few entries
     # that make it into a feed are serialised when first needed (see Catalogue.entry_templates).
     template = entry_template(settings.site, one.article) if settings.archives else None
-    one.record = encode(one.file.source, one.article, template, searchable=settings.site.search)
+    one.record = encode(one.file.source, one.article, template, searchable=settings.indexed)
 
 
 def _render_page(one: _File, settings: ReadSettings) -> None:

@@ -6,23 +6,31 @@ The table is contentless (`content=''`): it holds the index alone, not a second 
 the text. Removing a row then takes the very text it was indexed with, which is made
 again from the article the catalogue still holds (see search_terms).
 
+A first build publishes the feeds before it indexes anything: the index is filled after
+the feeds are out, from the articles the catalogue has just stored (`fill`), and until it
+is whole a search answers 503 (see `index_ready`). A feed reader's first fetch never waits
+for search, and a first build pays for the index once, at the end, in one pass that makes
+the texts in a thread while FTS5, outside the GIL, writes the last ones. After that,
+each build keeps the index in step as it records articles. A fill that stops half-way
+(a kill, a full disk) is rolled back with its transaction and started again by the next
+build.
+
 A row's id orders it by time: the second the article was published, shifted left by 24
 bits, plus a slot that tells apart the articles of one second. FTS5 hands out a query's
 matches in rowid order, so the newest 50 of a query that matches half the archive are
-read without reading the other half. But FTS5 writes out what it holds in memory each
-time a row comes with a smaller id than the last one, and the articles of a cold build
-arrive in no order of time: rows are kept back and added a batch at a time, sorted.
-FTS5 is also told to hold more in memory before it writes (`hashsize`, 1 MB by default)
-and to merge what it wrote 16 segments at a time rather than 4 (`automerge`).
+read without reading the other half. FTS5 writes out what it holds in memory each time a
+row comes with a smaller id than the last one: a fill adds the articles in the order of
+their ids, and later builds hold rows back and add them a batch at a time, sorted. FTS5
+is also told to hold more in memory before it writes (`hashsize`, 1 MB by default) and to
+merge what it wrote 16 segments at a time rather than 4 (`automerge`).
 
-A first build writes the whole archive at once, and merging what it writes as it goes
-would rewrite each term's list several times: it takes about half as long again as the
-writing itself. So the first build does not merge (`automerge` 0, in the same
-transaction), and merging starts with the next build, a little with each write. A query
-then looks each term up in each segment the first build left, one for every few
-thousand articles: milliseconds at 100,000. FTS5 merges a level at once when it reaches
+Merging as a fill writes would rewrite each term's list several times: it takes about
+half as long again as the writing itself. So a fill does not merge (`automerge` 0, in the
+same transaction), and merging starts with the next build, a little with each write. A
+query then looks each term up in each segment the fill left, one for every few thousand
+articles: milliseconds at 100,000. FTS5 merges a level at once when it reaches
 `crisismerge` segments, 16 by default: that would make the first small write after a
-first build merge the whole index, so it is 64.
+fill merge the whole index, so it is 64.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from __future__ import annotations
 import math
 import sqlite3
 import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
@@ -57,9 +68,15 @@ INSERT INTO search (search, rank) SELECT 'crisismerge', 64
     WHERE NOT EXISTS (SELECT 1 FROM search_config WHERE k = 'crisismerge');
 """
 _MERGING = "INSERT INTO search (search, rank) VALUES ('automerge', ?)"
+_ADD = "INSERT INTO search (rowid, text) VALUES (?, ?)"
+_CLAIM = "INSERT INTO search_rows VALUES (?, ?, ?)"
 DROP = "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS search_rows;"
+# In the catalogue's meta table, which a change of rules empties along with the index:
+# present once the index holds every article.
+_FILLED = "search index filled"
 
 _BATCH = 2048  # rows kept back, with their split text, before they are added, sorted
+_FILL_CHUNK = 512  # articles read, split and added at a time by a fill
 _SLOT_BITS = 24
 _SLOTS = 1 << _SLOT_BITS
 
@@ -67,21 +84,26 @@ _SLOTS = 1 << _SLOT_BITS
 class SearchIndex:
     """The index's side of the catalogue's changes; the caller commits."""
 
-    def __init__(self, connection: sqlite3.Connection, *, first: bool, enabled: bool) -> None:
-        """`first`: the catalogue is empty, and this build writes the whole archive.
+    def __init__(self, connection: sqlite3.Connection, *, refill: bool, enabled: bool) -> None:
+        """`refill`: the catalogue is empty, and this build writes the whole archive: the
+        index is filled after it publishes, not row by row as it records.
         `enabled`: False when the site offers no search (site.search), and the index stays
         empty (a change of that setting makes every article be read again)."""
         self._db = connection
         self._held: dict[str, tuple[int, bytes]] = {}  # by source: rows not added yet
-        self._enabled = enabled
-        self._first = first and enabled
-        if self._first:
-            connection.execute(_MERGING, (0,))
+        self.enabled = enabled
+        # Whether the index holds every article, so that each change must be kept in step.
+        self.filled = enabled and not refill and _is_filled(connection)
+
+    @property
+    def pending(self) -> bool:
+        """The index is to be filled (`fill`) once this build has published."""
+        return self.enabled and not self.filled
 
     def add(self, listing: Listing, text: bytes) -> None:
         """Index an article (call `remove` first for one already indexed); `flush` before
-        the transaction commits."""
-        if not self._enabled:
+        the transaction commits. Nothing, until the index is filled."""
+        if not self.filled:
             return
         self._held[listing.source] = (self._free_row(listing), text)
         if len(self._held) >= _BATCH:
@@ -91,14 +113,49 @@ class SearchIndex:
         """Add the rows kept back, in the order of their ids."""
         rows = sorted(self._held.values())
         self._held.clear()
-        self._db.executemany("INSERT INTO search (rowid, text) VALUES (?, ?)", rows)
+        self._db.executemany(_ADD, rows)
 
-    def finish(self) -> None:
-        """Add what is kept back; after a first build, let later builds merge."""
-        self.flush()
-        if self._first:
-            self._db.execute(_MERGING, (_AUTOMERGE,))
-            self._first = False
+    def fill(self) -> None:
+        """Index every article the catalogue holds, from nothing (whatever an earlier fill
+        left is dropped). The caller commits; a search finds nothing before that."""
+        db = self._db
+        db.execute("INSERT INTO search (search) VALUES ('delete-all')")
+        db.execute("DELETE FROM search_rows")
+        db.execute(_MERGING, (0,))
+        listed = db.execute("SELECT published, source, id FROM articles ORDER BY published, source")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS texts (row INTEGER PRIMARY KEY, text BLOB)")
+        # Making the texts holds the GIL, and FTS5 does not: a chunk's texts are made in a
+        # thread while FTS5 adds the chunk before, in one statement, which runs in C from
+        # its first row to its last (one statement a row would wait for the GIL each time).
+        with ThreadPoolExecutor(max_workers=1) as splitter:
+            making: Future[list[tuple[int, bytes]]] | None = None
+            for chunk in _chunks(_rows_in_order(listed), _FILL_CHUNK):
+                db.executemany(_CLAIM, chunk)
+                stored = self._stored([source for _, source, _ in chunk])
+                if making is not None:
+                    db.executemany("INSERT INTO temp.texts VALUES (?, ?)", making.result())
+                making = splitter.submit(_texts, chunk, stored)
+                self._add_staged()
+            if making is not None:
+                db.executemany("INSERT INTO temp.texts VALUES (?, ?)", making.result())
+                self._add_staged()
+        db.execute("DROP TABLE temp.texts")
+        db.execute(_MERGING, (_AUTOMERGE,))
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_FILLED,))
+        self.filled = True
+
+    def _add_staged(self) -> None:
+        """Add the rows staged in temp.texts to the index, in one statement."""
+        self._db.execute("INSERT INTO search (rowid, text) SELECT row, text FROM temp.texts")
+        self._db.execute("DELETE FROM temp.texts")
+
+    def _stored(self, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The stored fields and body of these articles, by source."""
+        marks = ",".join("?" * len(sources))
+        query = f"SELECT source, data, content FROM articles WHERE source IN ({marks})"
+        return {
+            source: (data, content) for source, data, content in self._db.execute(query, sources)
+        }
 
     def _free_row(self, listing: Listing) -> int:
         """Claim a row id in the article's second: the slot its source names, or the next
@@ -108,9 +165,7 @@ class SearchIndex:
         for probe in range(_SLOTS):
             row = second | ((slot + probe) % _SLOTS)
             try:
-                self._db.execute(
-                    "INSERT INTO search_rows VALUES (?, ?, ?)", (row, listing.source, listing.id)
-                )
+                self._db.execute(_CLAIM, (row, listing.source, listing.id))
             except sqlite3.IntegrityError as exc:
                 if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
                     continue  # another article of that second took the slot
@@ -120,7 +175,7 @@ class SearchIndex:
 
     def remove(self, source: str) -> None:
         """Take an article out of the index, while the catalogue still holds it."""
-        if not self._enabled:
+        if not self.filled:
             return
         held = self._held.pop(source, None)
         if held is not None:
@@ -144,6 +199,41 @@ class SearchIndex:
             (found[0], search_text(article_from_json(data, content))),
         )
         self._db.execute("DELETE FROM search_rows WHERE row = ?", found)
+
+
+def _is_filled(connection: sqlite3.Connection) -> bool:
+    found = connection.execute("SELECT 1 FROM meta WHERE key = ?", (_FILLED,)).fetchone()
+    return found is not None
+
+
+def index_ready(connection: sqlite3.Connection) -> bool:
+    """Whether the catalogue's search index holds every article (see SearchIndex.fill)."""
+    return _is_filled(connection)
+
+
+def _rows_in_order(listed: Iterable[tuple[float, str, str]]) -> Iterator[tuple[int, str, str]]:
+    """(row id, source, id) for articles given in order of time: the articles of one second
+    take its slots in turn, so the ids come in ascending order."""
+    last_second, slot = -1, 0
+    for published, source, id_ in listed:
+        second = math.floor(published)
+        slot = slot + 1 if second == last_second else 0
+        last_second = second
+        yield (second << _SLOT_BITS) | slot, source, id_
+
+
+def _chunks(
+    rows: Iterator[tuple[int, str, str]], size: int
+) -> Iterator[list[tuple[int, str, str]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _texts(
+    chunk: Sequence[tuple[int, str, str]], stored: dict[str, tuple[str, str]]
+) -> list[tuple[int, bytes]]:
+    """Each row's id with the text the index holds for its article."""
+    return [(row, search_text(article_from_json(*stored[source]))) for row, source, _ in chunk]
 
 
 class Hit(NamedTuple):

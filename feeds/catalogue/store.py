@@ -108,7 +108,8 @@ class Catalogue:
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
         self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
-        self.search = SearchIndex(connection, first=fresh, enabled=search)
+        self.search = SearchIndex(connection, refill=fresh, enabled=search)
+        self._logged = not fresh  # the write-ahead log is on (see commit)
 
     @classmethod
     def open(cls, path: Path | None, rules: str, *, search: bool) -> Catalogue:
@@ -364,12 +365,19 @@ class Catalogue:
 
     def commit(self) -> None:
         """Make this build's changes durable, all at once."""
-        self.search.finish()
+        self.search.flush()
         self._db.execute("COMMIT")
-        if self.fresh:
+        if not (self._logged or self.search.pending):
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._logged = True
         self._db.execute("BEGIN")
         self.fresh = False
+
+    def fill_search(self) -> None:
+        """Fill the search index from the articles stored, and commit (see SearchIndex.fill):
+        after a first build has published."""
+        self.search.fill()
+        self.commit()
 
     def close(self) -> None:
         """Drop uncommitted changes and close."""

@@ -10,7 +10,8 @@ its articles' stored entries, so they are the regular feeds' entries byte for by
 
 Bad input is the client's to fix, never a server error: an empty query, one over
 MAX_QUERY characters, or one with control characters gets a 400 with a short page. More
-than `slots` searches at once, or no catalogue to search yet, get a 503 with Retry-After.
+than `slots` searches at once, or no index to search yet (a first build fills it once the
+feeds are published), get a 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, request
 
-from feeds.catalogue.search_index import Hit, newest_matches, open_reader
+from feeds.catalogue.search_index import Hit, index_ready, newest_matches, open_reader
 from feeds.catalogue.search_terms import match_expression
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, FeedSpec
@@ -60,7 +61,8 @@ _BUILDING = b"503 Service Unavailable: the search index is being built; try agai
 
 
 class Unavailable(Exception):
-    """No catalogue to search: none built yet, or the builder holds it for a moment."""
+    """Nothing to search yet: no catalogue, or a first build still filling its index; or
+    the builder holds the catalogue for a moment."""
 
 
 def add_search(app: Flask, config: Config, *, slots: int = SLOTS) -> None:
@@ -113,6 +115,8 @@ class Search:
         except sqlite3.OperationalError as exc:
             raise Unavailable from exc
         try:
+            if not index_ready(connection):
+                raise Unavailable  # a first build fills it once the feeds are out
             return newest_matches(connection, match_expression(words), LIMIT)
         except sqlite3.OperationalError as exc:
             # Locked by a first build's commit, or a catalogue from before the index: the
