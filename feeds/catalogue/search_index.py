@@ -39,8 +39,8 @@ import math
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain, islice
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
@@ -69,6 +69,7 @@ INSERT INTO search (search, rank) SELECT 'crisismerge', 64
 """
 _MERGING = "INSERT INTO search (search, rank) VALUES ('automerge', ?)"
 _ADD = "INSERT INTO search (rowid, text) VALUES (?, ?)"
+_ADD_MANY = "INSERT INTO search (rowid, text) VALUES"  # then a row of values each
 _CLAIM = "INSERT INTO search_rows VALUES (?, ?, ?)"
 DROP = "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS search_rows;"
 # In the catalogue's meta table, which a change of rules empties along with the index:
@@ -123,31 +124,27 @@ class SearchIndex:
         db.execute("DELETE FROM search_rows")
         db.execute(_MERGING, (0,))
         listed = db.execute("SELECT published, source, id FROM articles ORDER BY published, source")
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS texts (row INTEGER PRIMARY KEY, text BLOB)")
         # Making the texts holds the GIL, and FTS5 does not: a chunk's texts are made in a
-        # thread while FTS5 adds the chunk before, in one statement, which runs in C from
-        # its first row to its last (one statement a row would wait for the GIL each time).
+        # thread while FTS5 adds the chunk before.
         with ThreadPoolExecutor(max_workers=1) as splitter:
-            making: Future[list[tuple[int, bytes]]] | None = None
+            made: list[tuple[int, bytes]] = []
             for chunk in _chunks(_rows_in_order(listed), _FILL_CHUNK):
                 db.executemany(_CLAIM, chunk)
-                stored = self._stored([source for _, source, _ in chunk])
-                if making is not None:
-                    db.executemany("INSERT INTO temp.texts VALUES (?, ?)", making.result())
-                making = splitter.submit(_texts, chunk, stored)
-                self._add_staged()
-            if making is not None:
-                db.executemany("INSERT INTO temp.texts VALUES (?, ?)", making.result())
-                self._add_staged()
-        db.execute("DROP TABLE temp.texts")
+                making = splitter.submit(_texts, chunk, self._stored([s for _, s, _ in chunk]))
+                self._add_at_once(made)
+                made = making.result()
+            self._add_at_once(made)
         db.execute(_MERGING, (_AUTOMERGE,))
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_FILLED,))
         self.filled = True
 
-    def _add_staged(self) -> None:
-        """Add the rows staged in temp.texts to the index, in one statement."""
-        self._db.execute("INSERT INTO search (rowid, text) SELECT row, text FROM temp.texts")
-        self._db.execute("DELETE FROM temp.texts")
+    def _add_at_once(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Add rows to the index in one statement, which runs in C from its first row to its
+        last: with a statement a row, each would wait for the GIL (the thread that makes the
+        texts holds it) before the next."""
+        if rows:
+            values = ",".join(["(?, ?)"] * len(rows))
+            self._db.execute(f"{_ADD_MANY} {values}", list(chain.from_iterable(rows)))
 
     def _stored(self, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The stored fields and body of these articles, by source."""
