@@ -27,7 +27,8 @@ def test_cold_build_benchmark_prints_every_figure():
     result = run_module("feeds.bench", "--sizes", "60", env=env)
     assert result.returncode == 0, result.stderr
     figures = ("floor", "cold build", "articles/s", "peak RSS", "front matter", "clean")
-    for figure in (*figures, "real lengths", "cost per article", "cost per KiB of body"):
+    extra = ("feeds published after", "catalogue on disk", "archives: true")
+    for figure in (*figures, *extra, "real lengths", "cost per article", "cost per KiB of body"):
         assert figure in result.stdout
     if shutil.which("hugo") and (shared / "bench" / "hugo").is_dir():
         assert "x Hugo's time" in result.stdout, result.stdout
@@ -44,6 +45,13 @@ def test_cold_build_benchmark_says_why_it_skipped_hugo(tmp_path: Path):
         assert f"Hugo: skipped, no Hugo site at {tmp_path / 'bench' / 'hugo'}" in result.stdout
     else:
         assert "Hugo: skipped, hugo is not on PATH" in result.stdout
+
+
+def test_cold_build_benchmark_without_extras_leaves_out_hugo_and_archives():
+    result = run_module("feeds.bench.cold", "--sizes", "30", "--runs", "1", "--no-extras")
+    assert result.returncode == 0, result.stderr
+    assert "Hugo: not measured" in result.stdout and "archives: true" not in result.stdout
+    assert "peak RSS" in result.stdout and "catalogue on disk" in result.stdout
 
 
 def test_incremental_benchmark_prints_every_figure():
@@ -65,5 +73,6 @@ def test_http_benchmark_prints_every_figure():
 def test_search_benchmark_prints_every_figure():
     result = run_module("feeds.bench.search", "--articles", "60", "--runs", "1", "--queries", "10")
     assert result.returncode == 0, result.stderr
-    for figure in ("without the index", "with the index", "catalogue on disk", "p95", "HTTP"):
+    figures = ("without the index", "feeds published", "index filled too", "catalogue on disk")
+    for figure in (*figures, "p95", "HTTP"):
         assert figure in result.stdout
