@@ -111,11 +111,14 @@ def encodable(text: str) -> str:
     stable, so an id derived from such a name never changes.
     """
 
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+    if text.isascii():  # most file names: nothing to look for, at every scan of each
+        return text
+    return _SURROGATE.sub(_escaped, text)
 
-    return _SURROGATE.sub(escape, text)
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def hex_digest(data: bytes | str, size: int) -> str:

@@ -29,3 +29,15 @@ def test_a_file_that_shrank_since_the_scan_is_read_as_it_is(tmp_path):
     (tmp_path / "a.md").write_bytes(b"short")
     assert read_source(listed, max_bytes=10_000) == b"short"
     assert listed.size == 100
+
+
+def test_a_scan_takes_the_extension_after_the_last_dot_in_any_case(tmp_path):
+    names = ["a.txt", "b.TXT", "c.md.txt", "txt", "d.txt.bak", "e.", "f.tar.gz", "数据.txt"]
+    for name in names:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "g.Md").write_text("x", encoding="utf-8")
+    scan = scan_sources(tmp_path, (".txt", ".md"))
+    found = [file.source for file in scan.files]
+    assert found == ["a.txt", "b.TXT", "c.md.txt", "sub/g.Md", "数据.txt"]
+    assert all(file.path == str(tmp_path / file.source) for file in scan.files)

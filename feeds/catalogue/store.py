@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from feeds.catalogue.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
@@ -164,12 +165,13 @@ class Catalogue:
             raise
         return cls(connection, fresh, search=search)
 
-    def known(self) -> dict[str, Known]:
-        """Every recorded source file by relative path (a copy)."""
+    def known(self) -> Mapping[str, Known]:
+        """Every recorded source file by relative path: a live, read-only view (a copy of
+        a million entries would cost every build its time and memory)."""
         if self._known is None:
             rows = self._db.execute("SELECT source, size, mtime_ns, digest, error FROM sources")
-            self._known = {source: Known(*rest) for source, *rest in rows}
-        return dict(self._known)
+            self._known = {row[0]: Known(row[1], row[2], row[3], row[4]) for row in rows}
+        return MappingProxyType(self._known)
 
     def record_article(
         self,

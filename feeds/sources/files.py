@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -85,34 +85,57 @@ def _walk(
     skipped: list[str],
 ) -> None:
     try:
-        with os.scandir(directory) as listing:
-            entries = list(listing)  # the whole list is sorted once, at the end
+        listing = os.scandir(directory)
     except OSError as exc:
         skipped.append(f"{prefix or '.'}: cannot list the directory ({exc.strerror})")
         return
-    for entry in entries:
-        name = entry.name
-        if is_ignored_name(name):
-            continue
-        relative = prefix + name
-        try:
-            if entry.is_symlink() and not _inside(root, entry.path):
-                skipped.append(
-                    f"{relative}: symlink leads outside the source directory; not followed"
-                )
-                continue
-            if entry.is_dir():
-                if entry.is_symlink():
-                    # A link to a directory inside the tree would list its files twice.
-                    skipped.append(f"{relative}: symlink to a directory; not followed")
-                    continue
-                _walk(root, entry.path, relative + "/", extensions, files, skipped)
-            elif os.path.splitext(name)[1].lower() in extensions and entry.is_file():
-                stat = entry.stat()
-                source = encodable(relative)  # a name with bytes that are not UTF-8
-                files.append(SourceFile(entry.path, source, stat.st_size, stat.st_mtime_ns))
-        except OSError as exc:
-            skipped.append(f"{relative}: cannot read ({exc.strerror})")
+    with listing:
+        for entry in _entries(listing, prefix, skipped):
+            _look_at(root, entry, prefix, extensions, files, skipped)
+
+
+def _entries(
+    listing: Iterator[os.DirEntry[str]], prefix: str, skipped: list[str]
+) -> Iterator[os.DirEntry[str]]:
+    """A directory's entries one at a time (the files found are sorted once, at the end):
+    a list of a million would hold them all at once, names and paths."""
+    try:
+        yield from listing
+    except OSError as exc:
+        skipped.append(f"{prefix or '.'}: cannot list the directory ({exc.strerror})")
+
+
+def _look_at(
+    root: str,
+    entry: os.DirEntry[str],
+    prefix: str,
+    extensions: tuple[str, ...],
+    files: list[SourceFile],
+    skipped: list[str],
+) -> None:
+    """Add a directory entry to `files` if it is an article file, walk it if a directory."""
+    name = entry.name
+    if is_ignored_name(name):
+        return
+    relative = prefix + name
+    try:
+        if entry.is_symlink() and not _inside(root, entry.path):
+            skipped.append(f"{relative}: symlink leads outside the source directory; not followed")
+            return
+        if entry.is_dir():
+            if entry.is_symlink():
+                # A link to a directory inside the tree would list its files twice.
+                skipped.append(f"{relative}: symlink to a directory; not followed")
+                return
+            _walk(root, entry.path, relative + "/", extensions, files, skipped)
+        # The extension as os.path.splitext finds it: names that start with a dot are
+        # ignored above.
+        elif name[name.rfind(".") :].lower() in extensions and entry.is_file():
+            stat = entry.stat()
+            source = encodable(relative)  # a name with bytes that are not UTF-8
+            files.append(SourceFile(entry.path, source, stat.st_size, stat.st_mtime_ns))
+    except OSError as exc:
+        skipped.append(f"{relative}: cannot read ({exc.strerror})")
 
 
 def stat_sources(
