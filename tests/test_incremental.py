@@ -7,6 +7,7 @@ import pytest
 from feedcheck import assert_parses_cleanly
 from sites import FIXED_MTIME, article_text, make_site
 
+from feeds.build.builder import Builder
 from feeds.catalogue.store import FILE_NAME
 from feeds.tree.urls import entry_id
 
@@ -232,3 +233,29 @@ def test_worker_processes_build_the_same_bytes_as_one_process(tmp_path, monkeypa
         trees.append(site.tree())
     assert trees[0] == trees[1] == trees[2]
     assert "甲" in trees[0]["articles/same.html"].decode()  # the first file by path wins
+
+
+def test_a_builder_that_keeps_running_lists_articles_as_a_new_one_would(site):
+    """The builder the watcher keeps keeps its ordered listings in step with each change;
+    a fresh builder sorts them from the catalogue: both must list the same."""
+    builder = Builder(site.config())
+    builder.build()
+    changes = [
+        lambda: site.write("new.txt", article_text("新文章", date="Thu, 30 Jun 2022 08:00:00 GMT")),
+        lambda: site.write("new.txt", article_text("新文章", date="Mon, 03 Jan 2022 08:00:00 GMT")),
+        lambda: site.write("tie.txt", article_text("同一秒", date="Mon, 03 Jan 2022 08:00:00 GMT")),
+        lambda: (site.root / "articles" / "new.txt").unlink(),
+    ]
+    try:
+        for change in changes:
+            change()
+            assert builder.build().ok
+            kept = builder._catalogue.listings()
+            fresh = Builder(site.config(), write=True)
+            try:
+                fresh.build()
+                assert kept == fresh._catalogue.listings()
+            finally:
+                fresh.close()
+    finally:
+        builder.close()

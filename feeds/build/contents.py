@@ -74,6 +74,8 @@ def winners(listings: list[Listing]) -> tuple[list[Listing], list[tuple[Listing,
     for listing in listings:
         if listing.id not in owner or listing.source < owner[listing.id]:
             owner[listing.id] = listing.source
+    if len(owner) == len(listings):  # no two share an id: the usual case, at every build
+        return listings, []
     kept = [s for s in listings if owner[s.id] == s.source]  # still newest first
     losers = [
         (
@@ -81,7 +83,6 @@ def winners(listings: list[Listing]) -> tuple[list[Listing], list[tuple[Listing,
             f"{s.source}: id {s.id!r} is already used by {owner[s.id]}: "
             "give one of them a different `id` in its front matter",
         )
-        for s in sorted(listings, key=lambda s: s.source)
-        if owner[s.id] != s.source
+        for s in sorted((s for s in listings if owner[s.id] != s.source), key=lambda s: s.source)
     ]
     return kept, losers

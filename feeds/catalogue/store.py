@@ -9,6 +9,7 @@ documents' record, outlives a change of rules; a lost catalogue forgets it.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import sqlite3
@@ -211,8 +212,9 @@ class Catalogue:
             # sent by a worker process comes with copies of its own, and at 100,000
             # articles they would take a third of the builder's memory.
             paths = self._paths.setdefault(listing.categories, listing.categories)
-            self._listings[source] = listing._replace(categories=paths)
-            self._ordered = None
+            kept = listing._replace(categories=paths)
+            self._reorder(self._listings.get(source), kept)
+            self._listings[source] = kept
 
     def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
         """A file that failed: its last good article, if any, stays published."""
@@ -243,8 +245,8 @@ class Catalogue:
         self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
         if self._known is not None:
             self._known.pop(source, None)
-        if self._listings is not None and self._listings.pop(source, None) is not None:
-            self._ordered = None
+        if self._listings is not None:
+            self._reorder(self._listings.pop(source, None), None)
 
     def _record_source(
         self,
@@ -273,10 +275,24 @@ class Catalogue:
         if self._listings is None:
             self._listings = {s.source: s for s in self._load_listings()}
         if self._ordered is None:
-            self._ordered = sorted(
-                self._listings.values(), key=lambda s: (-s.published, s.id, s.source)
-            )
-        return self._ordered
+            self._ordered = sorted(self._listings.values(), key=_newest_first)
+        return list(self._ordered)
+
+    def _reorder(self, old: Listing | None, new: Listing | None) -> None:
+        """Keep the ordered listings in step with a change, each in its place: sorting the
+        whole archive again at every build that changes an article would cost more than
+        the rest of such a build."""
+        ordered = self._ordered
+        if ordered is None:
+            return
+        if old is not None:
+            place = bisect.bisect_left(ordered, _newest_first(old), key=_newest_first)
+            if place == len(ordered) or ordered[place].source != old.source:
+                self._ordered = None  # not where it belongs: sort again when next asked
+                return
+            del ordered[place]
+        if new is not None:
+            bisect.insort(ordered, new, key=_newest_first)
 
     def _load_listings(self) -> Iterator[Listing]:
         rows = self._db.execute(
@@ -386,6 +402,11 @@ class Catalogue:
         with closing(self._db):
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
+
+
+def _newest_first(listing: Listing) -> tuple[float, str, str]:
+    """The order feeds list articles in: newest first, then by id, then by source."""
+    return (-listing.published, listing.id, listing.source)
 
 
 def set_aside(path: Path, exc: Exception) -> None:
