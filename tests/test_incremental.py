@@ -259,3 +259,27 @@ def test_a_builder_that_keeps_running_lists_articles_as_a_new_one_would(site):
                 fresh.close()
     finally:
         builder.close()
+
+
+def test_a_restart_compares_names_in_any_script_in_the_catalogues_order(tmp_path):
+    """A scan and the catalogue's records are compared in one pass, each in its own sort
+    order: they must agree, or a restart would read files again as new and gone."""
+    site = make_site(tmp_path, examples=False)
+    names = ["Z.txt", "a b.txt", "a-b.txt", "a.txt", "é.txt", "数据.txt", "😀.txt", "ｚ.txt"]
+    names += ["sub/b.txt", "sub-x.txt", "sub0.txt"]
+    for name in names:
+        site.write(name, article_text(name))
+    first = site.build()
+    assert first.ok and first.files_read == len(names)
+    again = site.build()
+    assert again.files_read == again.files_written == again.files_removed == 0
+    pages = len(list((site.public / "articles").rglob("*.html")))
+    (site.root / "articles" / "sub" / "b.txt").unlink()
+    (site.root / "articles" / "sub").rmdir()
+    builder = Builder(site.config())  # as the watcher builds what a file event names
+    try:
+        gone = builder.build(only=["sub"])
+    finally:
+        builder.close()
+    assert gone.files_read == 0 and gone.articles_found == len(names) - 1
+    assert len(list((site.public / "articles").rglob("*.html"))) == pages - 1

@@ -20,9 +20,12 @@ from hypothesis import strategies as st
 from lxml import etree
 from sites import make_site
 
+from feeds.build.ingest import _compare
+from feeds.catalogue.store import Known
 from feeds.clean.cleaner import clean_body
 from feeds.errors import ArticleError
 from feeds.sources.articles import parse_article
+from feeds.sources.files import SourceFile
 from feeds.sources.frontmatter import parse_front_matter
 from feeds.text import xml_safe
 from feeds.tree.writer import _manifest_bytes
@@ -239,3 +242,17 @@ def test_plain_scalars_keep_their_types_when_their_tags_are_remembered() -> None
 def test_the_manifest_is_what_json_writes_with_one_path_a_line(paths):
     written = _manifest_bytes(paths)
     assert written == (json.dumps(sorted(paths), ensure_ascii=False, indent=0) + "\n").encode()
+
+
+_STATS = st.tuples(st.integers(0, 3), st.integers(0, 3))
+
+
+@given(st.dictionaries(st.text(max_size=4), _STATS), st.dictionaries(st.text(max_size=4), _STATS))
+def test_a_scan_is_compared_with_the_records_in_one_pass_as_with_sets(found, kept):
+    files = [SourceFile("/" + s, s, *found[s]) for s in sorted(found)]
+    records = [(s, Known(*kept[s], "digest", None)) for s in sorted(kept)]
+    changed, gone = _compare(files, iter(records))
+    assert [(f.source, k) for f, k in changed] == [
+        (s, dict(records).get(s)) for s in sorted(found) if kept.get(s) != found[s]
+    ]
+    assert gone == sorted(kept.keys() - found.keys())

@@ -70,9 +70,8 @@ def ingest(
 ) -> Ingested:
     """Scan the source dir (or just the paths in `only`) and record every change in the
     catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
-    known = catalogue.known()
-    scan, gone, whole = _look(config, known, only)
-    to_read, waiting = _to_read(catalogue, known, scan.files, settled)
+    scan, changed, gone, whole = _look(config, catalogue, only)
+    to_read, waiting = _to_read(catalogue, changed, settled)
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     recorded = _read_and_record(
         catalogue,
@@ -84,11 +83,15 @@ def ingest(
     )
     for source in gone:
         catalogue.forget(source)
-    found = len(scan.files) if whole else len(catalogue.known().keys() | waiting)
+    if whole:
+        found = len(scan.files)
+    else:  # every recorded file, and the new ones left for later
+        unrecorded = waiting - catalogue.known_of(waiting).keys()
+        found = catalogue.count_recorded() + len(unrecorded)
     return Ingested(
         found,
         len(to_read),
-        recorded.changed | gone,
+        recorded.changed | set(gone),
         frozenset(waiting),
         scan.skipped,
         recorded.pages,
@@ -99,39 +102,79 @@ def ingest(
     )
 
 
+Changed = list[tuple[SourceFile, Known | None]]  # files to consider, with their records
+
+
 def _look(
-    config: Config, known: Mapping[str, Known], only: Collection[str] | None
-) -> tuple[Scan, set[str], bool]:
-    """The article files to consider, the known sources that are gone, and whether that is
-    the whole source dir (when `only` is None, or names a directory)."""
+    config: Config, catalogue: Catalogue, only: Collection[str] | None
+) -> tuple[Scan, Changed, list[str], bool]:
+    """The article files to consider, the new and changed ones among them (each with what
+    the catalogue knows of it), the recorded sources that are gone, and whether that is the
+    whole source dir (when `only` is None, or names a directory)."""
     source = config.source
     looked = None if only is None else stat_sources(source.dir, only, source.extensions)
     if looked is None:
         scan = scan_sources(source.dir, source.extensions)
-        return scan, known.keys() - {file.source for file in scan.files}, True
+        changed, gone = _compare(scan.files, catalogue.recorded())
+        return scan, changed, gone, True
     scan, missing = looked
-    prefixes = tuple(m + "/" for m in missing)  # a deleted directory takes its files along
-    return scan, {s for s in known if s in missing or s.startswith(prefixes)}, False
+    known = catalogue.known_of([file.source for file in scan.files])
+    changed = [(file, known.get(file.source)) for file in scan.files if _differs(file, known)]
+    # A deleted directory takes its files along.
+    went = set(catalogue.known_of(missing))
+    for directory in missing:
+        went.update(catalogue.recorded_under(directory))
+    return scan, changed, sorted(went), False
+
+
+def _differs(file: SourceFile, known: Mapping[str, Known]) -> bool:
+    before = known.get(file.source)
+    return before is None or (before.size, before.mtime_ns) != (file.size, file.mtime_ns)
+
+
+def _compare(
+    files: Sequence[SourceFile], recorded: Iterator[tuple[str, Known]]
+) -> tuple[Changed, list[str]]:
+    """The files that are new or whose size or time differs from their record, each with
+    its record; and the recorded sources no file has. Both lists are sorted by source, as
+    scans list them and the catalogue reads them back: one pass over each, and nothing of
+    the archive held but the scan."""
+    changed: Changed = []
+    gone: list[str] = []
+    record = next(recorded, None)
+    for file in files:
+        while record is not None and record[0] < file.source:
+            gone.append(record[0])
+            record = next(recorded, None)
+        if record is not None and record[0] == file.source:
+            before = record[1]
+            record = next(recorded, None)
+            if (before.size, before.mtime_ns) == (file.size, file.mtime_ns):
+                continue
+            changed.append((file, before))
+        else:
+            changed.append((file, None))
+    while record is not None:
+        gone.append(record[0])
+        record = next(recorded, None)
+    return changed, gone
 
 
 def _to_read(
-    catalogue: Catalogue,
-    known: Mapping[str, Known],
-    files: Sequence[SourceFile],
-    settled: Settled | None,
+    catalogue: Catalogue, changed: Changed, settled: Settled | None
 ) -> tuple[list[tuple[SourceFile, Before]], set[str]]:
     """The new and changed files, each with what the catalogue holds for it; and those left
     for a later build (changed, but perhaps still being written)."""
     to_read: list[tuple[SourceFile, Before]] = []
-    changes = catalogue.changes()
     waiting: set[str] = set()
-    for file in files:
-        before = known.get(file.source)
-        if before is not None and (before.size, before.mtime_ns) == (file.size, file.mtime_ns):
-            continue
+    ready: list[tuple[SourceFile, Known | None]] = []
+    for file, before in changed:
         if settled is not None and not settled(file):
             waiting.add(file.source)
-            continue
+        else:
+            ready.append((file, before))
+    changes = catalogue.changes_of(file.source for file, _ in ready)
+    for file, before in ready:
         digest = before.digest if before is not None else None
         to_read.append((file, Before(digest, changes.get(file.source))))
     return to_read, waiting

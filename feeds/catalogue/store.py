@@ -13,10 +13,9 @@ import bisect
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
-from types import MappingProxyType
 from typing import NamedTuple
 
 from feeds.catalogue.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
@@ -100,11 +99,10 @@ class Catalogue:
     def __init__(self, connection: sqlite3.Connection, fresh: bool, *, search: bool) -> None:
         self._db = connection
         self.fresh = fresh  # True when it started empty: everything must be published
-        # In-memory mirrors, loaded on first use and kept in step with every change, so
-        # that a long-running builder reads the archive's metadata from SQLite only once.
-        # An empty catalogue's are empty: a cold build then keeps them as it records, and
-        # does not read back every listing it has just written.
-        self._known: dict[str, Known] | None = {} if fresh else None
+        # The listings' mirror, loaded on first use and kept in step with every change, so
+        # that a long-running builder reads them from SQLite only once. An empty
+        # catalogue's is empty: a cold build then keeps it as it records, and does not
+        # read back every listing it has just written.
         self._listings: dict[str, Listing] | None = {} if fresh else None
         self._ordered: list[Listing] | None = None
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
@@ -166,13 +164,44 @@ class Catalogue:
             raise
         return cls(connection, fresh, search=search)
 
-    def known(self) -> Mapping[str, Known]:
-        """Every recorded source file by relative path: a live, read-only view (a copy of
-        a million entries would cost every build its time and memory)."""
-        if self._known is None:
-            rows = self._db.execute("SELECT source, size, mtime_ns, digest, error FROM sources")
-            self._known = {row[0]: Known(row[1], row[2], row[3], row[4]) for row in rows}
-        return MappingProxyType(self._known)
+    def recorded(self) -> Iterator[tuple[str, Known]]:
+        """Every recorded source file with what is known of it, in the order of the relative
+        paths (as a scan lists them): read as it is compared, never held whole."""
+        rows = self._db.execute(
+            "SELECT source, size, mtime_ns, digest, error FROM sources ORDER BY source"
+        )
+        for source, size, mtime_ns, digest, error in rows:
+            yield source, Known(size, mtime_ns, digest, error)
+
+    def known_of(self, sources: Iterable[str]) -> dict[str, Known]:
+        """What is known of these source files, by source (those recorded)."""
+        found: dict[str, Known] = {}
+        wanted = list(sources)
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT source, size, mtime_ns, digest, error FROM sources"
+                f" WHERE source IN ({marks})",
+                chunk,
+            )
+            for source, size, mtime_ns, digest, error in rows:
+                found[source] = Known(size, mtime_ns, digest, error)
+        return found
+
+    def recorded_under(self, directory: str) -> list[str]:
+        """The recorded sources inside a directory (relative, without a trailing slash)."""
+        # Every path that starts with "dir/" sorts between "dir/" and "dir0" ("0" follows "/").
+        rows = self._db.execute(
+            "SELECT source FROM sources WHERE source >= ? AND source < ?",
+            (directory + "/", directory + "0"),
+        )
+        return [source for (source,) in rows]
+
+    def count_recorded(self) -> int:
+        """How many source files are recorded."""
+        count: int = self._db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        return count
 
     def record_article(
         self,
@@ -225,13 +254,20 @@ class Catalogue:
         self._db.execute(
             "UPDATE sources SET size = ?, mtime_ns = ? WHERE source = ?", (*stat, source)
         )
-        if self._known is not None and source in self._known:
-            self._known[source] = self._known[source]._replace(size=stat[0], mtime_ns=stat[1])
 
-    def changes(self) -> dict[str, Change]:
-        """The last change of content seen in each file, by source, for files that had one."""
-        rows = self._db.execute("SELECT source, digest, seen FROM changes")
-        return {source: Change(digest, seen) for source, digest, seen in rows}
+    def changes_of(self, sources: Iterable[str]) -> dict[str, Change]:
+        """The last change of content seen in each of these files, by source, for those that
+        had one."""
+        found: dict[str, Change] = {}
+        wanted = list(sources)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT source, digest, seen FROM changes WHERE source IN ({marks})", chunk
+            )
+            found.update((source, Change(digest, seen)) for source, digest, seen in rows)
+        return found
 
     def record_change(self, source: str, change: Change) -> None:
         """Remember when a file's current content was first seen (kept across rule changes)."""
@@ -243,8 +279,6 @@ class Catalogue:
         self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
         self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
         self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
-        if self._known is not None:
-            self._known.pop(source, None)
         if self._listings is not None:
             self._reorder(self._listings.pop(source, None), None)
 
@@ -267,8 +301,6 @@ class Catalogue:
                 json.dumps(listed, ensure_ascii=False) if listed else "[]",
             ),
         )
-        if self._known is not None:
-            self._known[source] = Known(*stat, digest, error)
 
     def listings(self) -> list[Listing]:
         """Every kept article, without its body, newest first (the order feeds list them in)."""
