@@ -93,7 +93,7 @@ def publish_build(
     else:
         upcoming = [*changes.paths(), *documents]
         published = publish_changes(
-            config.output.dir, writes, changes.removals, ingested.pages, upcoming
+            config.output.dir, writes, changes.removals, ingested.pages, upcoming, manifest=manifest
         )
         catalogue.record_last_build(_this_build(settings, contents, feeds, site, counts))
         clock.lap("publish")
