@@ -17,7 +17,7 @@ import os
 import resource
 import threading
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -70,8 +70,8 @@ def ingest(
 ) -> Ingested:
     """Scan the source dir (or just the paths in `only`) and record every change in the
     catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
-    scan, changed, gone, whole = _look(config, catalogue, only)
-    to_read, waiting = _to_read(catalogue, changed, settled)
+    scan, candidates, gone, whole = _look(config, catalogue, only)
+    to_read, waiting = _to_read(catalogue, candidates, settled)
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     recorded = _read_and_record(
         catalogue,
@@ -102,12 +102,14 @@ def ingest(
     )
 
 
-Changed = list[tuple[SourceFile, Known | None]]  # files to consider, with their records
+# The new and changed files, each with its record (None for a new one): what a build reads,
+# unless a file is left to settle.
+Candidates = list[tuple[SourceFile, Known | None]]
 
 
 def _look(
     config: Config, catalogue: Catalogue, only: Collection[str] | None
-) -> tuple[Scan, Changed, list[str], bool]:
+) -> tuple[Scan, Candidates, list[str], bool]:
     """The article files to consider, the new and changed ones among them (each with what
     the catalogue knows of it), the recorded sources that are gone, and whether that is the
     whole source dir (when `only` is None, or names a directory)."""
@@ -115,60 +117,62 @@ def _look(
     looked = None if only is None else stat_sources(source.dir, only, source.extensions)
     if looked is None:
         scan = scan_sources(source.dir, source.extensions)
-        changed, gone = _compare(scan.files, catalogue.recorded())
-        return scan, changed, gone, True
+        candidates, gone = _compare(scan.files, catalogue.recorded())
+        return scan, candidates, gone, True
     scan, missing = looked
     known = catalogue.known_of([file.source for file in scan.files])
-    changed = [(file, known.get(file.source)) for file in scan.files if _differs(file, known)]
+    candidates = [
+        (file, known.get(file.source))
+        for file in scan.files
+        if not _unchanged(file, known.get(file.source))
+    ]
     # A deleted directory takes its files along.
     went = set(catalogue.known_of(missing))
     for directory in missing:
         went.update(catalogue.recorded_under(directory))
-    return scan, changed, sorted(went), False
+    return scan, candidates, sorted(went), False
 
 
-def _differs(file: SourceFile, known: Mapping[str, Known]) -> bool:
-    before = known.get(file.source)
-    return before is None or (before.size, before.mtime_ns) != (file.size, file.mtime_ns)
+def _unchanged(file: SourceFile, before: Known | None) -> bool:
+    """Whether a file has the size and time of its record (then its bytes are taken as read)."""
+    return before is not None and (before.size, before.mtime_ns) == (file.size, file.mtime_ns)
 
 
 def _compare(
     files: Sequence[SourceFile], recorded: Iterator[tuple[str, Known]]
-) -> tuple[Changed, list[str]]:
+) -> tuple[Candidates, list[str]]:
     """The files that are new or whose size or time differs from their record, each with
     its record; and the recorded sources no file has. Both lists are sorted by source, as
     scans list them and the catalogue reads them back: one pass over each, and nothing of
     the archive held but the scan."""
-    changed: Changed = []
+    candidates: Candidates = []
     gone: list[str] = []
     record = next(recorded, None)
     for file in files:
         while record is not None and record[0] < file.source:
             gone.append(record[0])
             record = next(recorded, None)
+        before = None
         if record is not None and record[0] == file.source:
             before = record[1]
             record = next(recorded, None)
-            if (before.size, before.mtime_ns) == (file.size, file.mtime_ns):
-                continue
-            changed.append((file, before))
-        else:
-            changed.append((file, None))
+        if not _unchanged(file, before):
+            candidates.append((file, before))
     while record is not None:
         gone.append(record[0])
         record = next(recorded, None)
-    return changed, gone
+    return candidates, gone
 
 
 def _to_read(
-    catalogue: Catalogue, changed: Changed, settled: Settled | None
+    catalogue: Catalogue, candidates: Candidates, settled: Settled | None
 ) -> tuple[list[tuple[SourceFile, Before]], set[str]]:
     """The new and changed files, each with what the catalogue holds for it; and those left
     for a later build (changed, but perhaps still being written)."""
     to_read: list[tuple[SourceFile, Before]] = []
     waiting: set[str] = set()
     ready: list[tuple[SourceFile, Known | None]] = []
-    for file, before in changed:
+    for file, before in candidates:
         if settled is not None and not settled(file):
             waiting.add(file.source)
         else:

@@ -94,7 +94,7 @@ class SearchIndex:
         self._held: dict[str, tuple[int, bytes]] = {}  # by source: rows not added yet
         self.enabled = enabled
         # Whether the index holds every article, so that each change must be kept in step.
-        self.filled = enabled and not refill and _is_filled(connection)
+        self.filled = enabled and not refill and index_ready(connection)
 
     @property
     def pending(self) -> bool:
@@ -198,20 +198,17 @@ class SearchIndex:
         self._db.execute("DELETE FROM search_rows WHERE row = ?", found)
 
 
-def _is_filled(connection: sqlite3.Connection) -> bool:
-    found = connection.execute("SELECT 1 FROM meta WHERE key = ?", (_FILLED,)).fetchone()
-    return found is not None
-
-
 def index_ready(connection: sqlite3.Connection) -> bool:
     """Whether the catalogue's search index holds every article (see SearchIndex.fill)."""
-    return _is_filled(connection)
+    found = connection.execute("SELECT 1 FROM meta WHERE key = ?", (_FILLED,)).fetchone()
+    return found is not None
 
 
 def _rows_in_order(listed: Iterable[tuple[float, str, str]]) -> Iterator[tuple[int, str, str]]:
     """(row id, source, id) for articles given in order of time: the articles of one second
     take its slots in turn, so the ids come in ascending order."""
-    last_second, slot = -1, 0
+    last_second: int | None = None
+    slot = 0
     for published, source, id_ in listed:
         second = math.floor(published)
         slot = slot + 1 if second == last_second else 0

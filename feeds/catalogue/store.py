@@ -166,7 +166,8 @@ class Catalogue:
 
     def recorded(self) -> Iterator[tuple[str, Known]]:
         """Every recorded source file with what is known of it, in the order of the relative
-        paths (as a scan lists them): read as it is compared, never held whole."""
+        paths (as a scan lists them): read as it is compared, never held whole. (SQLite
+        compares the UTF-8 bytes, which order as Python orders the strings: by code point.)"""
         rows = self._db.execute(
             "SELECT source, size, mtime_ns, digest, error FROM sources ORDER BY source"
         )
