@@ -246,3 +246,23 @@ def test_an_edit_removes_the_right_row_of_two_in_one_second(site):
     assert site.build().ok
     assert search(site, "降准") == ["a"] and search(site, "加息") == ["b"]
     integrity_check(site)
+
+
+def test_an_article_whose_text_cannot_be_made_is_left_out_and_no_other(site, monkeypatch, caplog):
+    site.write("a.txt", article_text("降准甲", body="<p>正文</p>", date=day(1)))
+    site.write("b.txt", article_text("降准乙", body="<p>正文</p>", date=day(2)))
+
+    def failing(article):
+        if article.title == "降准乙":
+            raise ValueError("broken")
+        return search_text(article)
+
+    monkeypatch.setattr(search_index, "search_text", failing)
+    assert site.build().ok
+    assert search(site, "降准") == ["a"]
+    assert "b.txt: left out of the search index (broken)" in caplog.text
+    monkeypatch.undo()
+    site.write("b.txt", article_text("降准乙", body="<p>改过的正文</p>", date=day(2)))
+    assert site.build().ok  # nothing to take out of the index for it: it was never in
+    assert search(site, "降准") == ["b", "a"]
+    integrity_check(site)

@@ -35,6 +35,7 @@ fill merge the whole index, so it is 64.
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import zlib
@@ -48,6 +49,8 @@ from urllib.parse import quote
 from feeds.catalogue.records import Listing, article_from_json
 from feeds.catalogue.search_terms import TOKENIZER, search_text
 from feeds.model import Article, Fragments
+
+log = logging.getLogger("feeds")
 
 _AUTOMERGE = 16  # segments merged at a time, once merging starts
 SCHEMA = f"""
@@ -127,21 +130,26 @@ class SearchIndex:
         # Making the texts holds the GIL, and FTS5 does not: a chunk's texts are made in a
         # thread while FTS5 adds the chunk before.
         with ThreadPoolExecutor(max_workers=1) as splitter:
-            made: list[tuple[int, bytes]] = []
+            made: list[tuple[int, bytes | None]] = []
             for chunk in _chunks(_rows_in_order(listed), _FILL_CHUNK):
                 db.executemany(_CLAIM, chunk)
                 making = splitter.submit(_texts, chunk, self._stored([s for _, s, _ in chunk]))
-                self._add_at_once(made)
+                self._add_made(made)
                 made = making.result()
-            self._add_at_once(made)
+            self._add_made(made)
         db.execute(_MERGING, (_AUTOMERGE,))
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_FILLED,))
         self.filled = True
 
-    def _add_at_once(self, rows: Sequence[tuple[int, bytes]]) -> None:
-        """Add rows to the index in one statement, which runs in C from its first row to its
-        last: with a statement a row, each would wait for the GIL (the thread that makes the
-        texts holds it) before the next."""
+    def _add_made(self, made: Sequence[tuple[int, bytes | None]]) -> None:
+        """Add the rows whose text was made, in one statement, which runs in C from its first
+        row to its last (with a statement a row, each would wait for the GIL, which the
+        thread that makes the texts holds, before the next); give up the others' claims, so
+        that nothing is ever removed from the index that was not added to it."""
+        left_out = [(row,) for row, text in made if text is None]
+        if left_out:
+            self._db.executemany("DELETE FROM search_rows WHERE row = ?", left_out)
+        rows = [(row, text) for row, text in made if text is not None]
         if rows:
             values = ",".join(["(?, ?)"] * len(rows))
             self._db.execute(f"{_ADD_MANY} {values}", list(chain.from_iterable(rows)))
@@ -225,9 +233,21 @@ def _chunks(
 
 def _texts(
     chunk: Sequence[tuple[int, str, str]], stored: dict[str, tuple[str, str]]
-) -> list[tuple[int, bytes]]:
-    """Each row's id with the text the index holds for its article."""
-    return [(row, search_text(article_from_json(*stored[source]))) for row, source, _ in chunk]
+) -> list[tuple[int, bytes | None]]:
+    """Each row's id with the text the index holds for its article (None: see _text)."""
+    return [(row, _text(source, *stored[source])) for row, source, _ in chunk]
+
+
+def _text(source: str, data: str, content: str) -> bytes | None:
+    """The text the index holds for a stored article; None, with a warning, when it cannot
+    be made: one article must not keep every other one out of the index."""
+    try:
+        return search_text(article_from_json(data, content))
+    except Exception as exc:  # noqa: BLE001 - any failure: that article alone is left out
+        log.warning(
+            "%s: left out of the search index (%s); it is published all the same", source, exc
+        )
+        return None
 
 
 class Hit(NamedTuple):
