@@ -225,6 +225,10 @@ def test_searches_beyond_the_cap_get_503_with_retry_after(server, app):
         reply = get(server, "/search.atom", "降准")
         assert reply.status == 503
         assert reply.headers["retry-after"] == "1" and reply.headers["cache-control"] == "no-store"
+        page = get(server, "/search", "降准")  # a person gets the page, in the site's language
+        assert page.status == 503 and page.headers["retry-after"] == "1"
+        assert page.headers["content-type"].startswith("text/html")
+        assert "同时进行的搜索太多，请稍后再试。" in page.body.decode()
     finally:
         for _ in range(SLOTS):
             search.slots.release()
@@ -256,6 +260,8 @@ def test_before_the_first_build_search_is_503_with_retry_after(tmp_path):
     with running(create_app(site.config())) as server:
         reply = get(server, "/search", "降准")
         assert reply.status == 503 and reply.headers["retry-after"] == "5"
+        assert "搜索索引正在生成，请几秒钟后再试。" in reply.body.decode()
+        assert 'value="降准"' in reply.body.decode()  # the box keeps the query, to try again
         assert site.build().ok
         assert get(server, "/search", "降准").status == 200
 

@@ -30,7 +30,7 @@ from feeds.catalogue.search_terms import match_expression
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, FeedSpec
 from feeds.render.formats import FeedAddress, entry_template, fill, render_documents
-from feeds.render.search_page import render_search_page
+from feeds.render.search_page import Notice, render_search_page
 from feeds.render.views import view_entries
 from feeds.text import hex_digest
 from feeds.tree.reader import CONTENT_TYPES
@@ -95,12 +95,12 @@ class Search:
         if not words or len(query) > MAX_QUERY or _CONTROL.search(query):
             return self._bad_query(fmt, query)
         if not self.slots.acquire(blocking=False):
-            return _unavailable(_BUSY, BUSY_RETRY)
+            return self._unavailable(fmt, words, "busy")
         try:
             hits = self.find(words)
             body = self._render(fmt, words, hits)
         except Unavailable:
-            return _unavailable(_BUILDING, BUILDING_RETRY)
+            return self._unavailable(fmt, words, "building")
         finally:
             self.slots.release()
         return self._answer(fmt, body)
@@ -167,18 +167,26 @@ class Search:
         if fmt != "html":
             return Response(_BAD_QUERY, 400, content_type="text/plain; charset=utf-8")
         shown = _CONTROL.sub("", query)[:MAX_QUERY]
-        page = render_search_page(self.config.site, shown, (), None, problem=True)
+        page = render_search_page(self.config.site, shown, (), None, notice="bad query")
         response = Response(page, 400, content_type=CONTENT_TYPES[".html"])
         response.headers["Content-Security-Policy"] = PAGE_POLICY
+        return response
+
+    def _unavailable(self, fmt: str, words: str, why: Notice) -> Response:
+        """503 with Retry-After: a short text for a feed reader, the search page in the
+        site's language for a person."""
+        retry_after = BUSY_RETRY if why == "busy" else BUILDING_RETRY
+        if fmt == "html":
+            page = render_search_page(self.config.site, words, (), None, notice=why)
+            response = Response(page, 503, content_type=CONTENT_TYPES[".html"])
+            response.headers["Content-Security-Policy"] = PAGE_POLICY
+        else:
+            message = _BUSY if why == "busy" else _BUILDING
+            response = Response(message, 503, content_type="text/plain; charset=utf-8")
+        response.headers["Retry-After"] = retry_after
+        response.headers["Cache-Control"] = "no-store"
         return response
 
 
 def _search_url(base_url: str, path: str, words: str) -> str:
     return absolute(base_url, path) + "?q=" + quote(words, safe="")
-
-
-def _unavailable(message: bytes, retry_after: str) -> Response:
-    response = Response(message, 503, content_type="text/plain; charset=utf-8")
-    response.headers["Retry-After"] = retry_after
-    response.headers["Cache-Control"] = "no-store"
-    return response
