@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from feeds.catalogue.sql import rows_for_keys
+
 ARCHIVE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS archive_feeds (
     slug TEXT PRIMARY KEY,
@@ -53,14 +55,8 @@ class ArchiveTables:
 
     def holding(self, slug: str, ids: Iterable[str]) -> set[str]:
         """Which of these article ids a feed's archive already holds."""
-        found: set[str] = set()
-        wanted = list(ids)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id FROM archived WHERE slug = ? AND id IN ({marks})"
-            found.update(row[0] for row in self._db.execute(query, [slug, *chunk]))
-        return found
+        select = "SELECT id FROM archived WHERE slug = ? AND id IN ({marks})"
+        return {id_ for (id_,) in rows_for_keys(self._db, select, ids, before=(slug,))}
 
     def append(self, slug: str, state: ArchiveState, appended: Iterable[str]) -> None:
         """Append these ids to a feed's archive; `state` is the archive after appending."""

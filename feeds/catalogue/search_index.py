@@ -48,6 +48,7 @@ from urllib.parse import quote
 
 from feeds.catalogue.records import Listing, article_from_json
 from feeds.catalogue.search_terms import TOKENIZER, search_text
+from feeds.catalogue.sql import rows_for_keys
 from feeds.model import Article, Fragments
 
 log = logging.getLogger("feeds")
@@ -156,11 +157,9 @@ class SearchIndex:
 
     def _stored(self, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The stored fields and body of these articles, by source."""
-        marks = ",".join("?" * len(sources))
-        query = f"SELECT source, data, content FROM articles WHERE source IN ({marks})"
-        return {
-            source: (data, content) for source, data, content in self._db.execute(query, sources)
-        }
+        select = "SELECT source, data, content FROM articles WHERE source IN ({marks})"
+        rows = rows_for_keys(self._db, select, sources)
+        return {source: (data, content) for source, data, content in rows}
 
     def _free_row(self, listing: Listing) -> int:
         """Claim a row id in the article's second: the slot its source names, or the next
@@ -279,18 +278,16 @@ def newest_matches(connection: sqlite3.Connection, expression: str, limit: int) 
     connection.execute("BEGIN")
     try:
         sources = _newest_sources(connection, expression, limit)
-        for start in range(0, len(sources), 500):  # stay under SQLite's variable limit
-            chunk = sources[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = connection.execute(
-                "SELECT source, id, published, data, content, atom, rss, json, updated"
-                f" FROM articles WHERE source IN ({marks})",
-                chunk,
-            )
-            for source, id_, published, data, content, atom, rss, json, updated in rows:
-                template = None if atom is None else Fragments(atom, rss, json, updated)
-                article = article_from_json(data, content)
-                hits.append((-published, id_, source, Hit(article, template)))
+        select = (
+            "SELECT source, id, published, data, content, atom, rss, json, updated"
+            " FROM articles WHERE source IN ({marks})"
+        )
+        for source, id_, published, data, content, atom, rss, json, updated in rows_for_keys(
+            connection, select, sources
+        ):
+            template = None if atom is None else Fragments(atom, rss, json, updated)
+            article = article_from_json(data, content)
+            hits.append((-published, id_, source, Hit(article, template)))
     finally:
         connection.execute("COMMIT")
     hits.sort(key=lambda hit: hit[:3])

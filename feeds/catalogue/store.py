@@ -37,6 +37,7 @@ from feeds.catalogue.records import (
 from feeds.catalogue.search_index import DROP as DROP_SEARCH
 from feeds.catalogue.search_index import SCHEMA as SEARCH_SCHEMA
 from feeds.catalogue.search_index import SearchIndex
+from feeds.catalogue.sql import rows_for_keys
 from feeds.model import Article, CategoryPath, Fragments
 from feeds.text import html_text
 
@@ -176,19 +177,14 @@ class Catalogue:
 
     def known_of(self, sources: Iterable[str]) -> dict[str, Known]:
         """What is known of these source files, by source (those recorded)."""
-        found: dict[str, Known] = {}
-        wanted = list(sources)
-        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT source, size, mtime_ns, digest, error FROM sources"
-                f" WHERE source IN ({marks})",
-                chunk,
-            )
-            for source, size, mtime_ns, digest, error in rows:
-                found[source] = Known(size, mtime_ns, digest, error)
-        return found
+        select = (
+            "SELECT source, size, mtime_ns, digest, error FROM sources WHERE source IN ({marks})"
+        )
+        rows = rows_for_keys(self._db, select, sources)
+        return {
+            source: Known(size, mtime_ns, digest, error)
+            for source, size, mtime_ns, digest, error in rows
+        }
 
     def recorded_under(self, directory: str) -> list[str]:
         """The recorded sources inside a directory (relative, without a trailing slash)."""
@@ -259,16 +255,9 @@ class Catalogue:
     def changes_of(self, sources: Iterable[str]) -> dict[str, Change]:
         """The last change of content seen in each of these files, by source, for those that
         had one."""
-        found: dict[str, Change] = {}
-        wanted = list(sources)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT source, digest, seen FROM changes WHERE source IN ({marks})", chunk
-            )
-            found.update((source, Change(digest, seen)) for source, digest, seen in rows)
-        return found
+        select = "SELECT source, digest, seen FROM changes WHERE source IN ({marks})"
+        rows = rows_for_keys(self._db, select, sources)
+        return {source: Change(digest, seen) for source, digest, seen in rows}
 
     def record_change(self, source: str, change: Change) -> None:
         """Remember when a file's current content was first seen (kept across rule changes)."""
@@ -341,13 +330,9 @@ class Catalogue:
 
     def articles(self, sources: Iterable[str]) -> Iterator[Article]:
         """The full articles of these sources (in no particular order)."""
-        wanted = list(sources)
-        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT data, content FROM articles WHERE source IN ({marks})"
-            for data, content in self._db.execute(query, chunk):
-                yield article_from_json(data, content)
+        select = "SELECT data, content FROM articles WHERE source IN ({marks})"
+        for data, content in rows_for_keys(self._db, select, sources):
+            yield article_from_json(data, content)
 
     def entry_templates(
         self, sources: Iterable[str], make: Callable[[Article], Fragments]
@@ -355,27 +340,23 @@ class Catalogue:
         """The serialised entries of these sources with a hole for the body, and the body, by
         source. An entry not serialised yet is made by `make` from its article, and kept."""
         found: dict[str, tuple[Fragments, str]] = {}
-        wanted = list(sources)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = (
-                "SELECT source, content, atom, rss, json, updated, data FROM articles"
-                f" WHERE source IN ({marks})"
-            )
-            made: list[tuple[str, str, str, str]] = []
-            for source, content, atom, rss, json_item, updated, data in self._db.execute(
-                query, chunk
-            ):
-                if atom is None:
-                    template = make(article_from_json(data, content))
-                    made.append((template.atom, template.rss, template.json, source))
-                else:
-                    template = Fragments(atom, rss, json_item, updated)
-                found[source] = (template, content)
-            self._db.executemany(
-                "UPDATE articles SET atom = ?, rss = ?, json = ? WHERE source = ?", made
-            )
+        select = (
+            "SELECT source, content, atom, rss, json, updated, data FROM articles"
+            " WHERE source IN ({marks})"
+        )
+        made: list[tuple[str, str, str, str]] = []
+        for source, content, atom, rss, json_item, updated, data in rows_for_keys(
+            self._db, select, sources
+        ):
+            if atom is None:
+                template = make(article_from_json(data, content))
+                made.append((template.atom, template.rss, template.json, source))
+            else:
+                template = Fragments(atom, rss, json_item, updated)
+            found[source] = (template, content)
+        self._db.executemany(
+            "UPDATE articles SET atom = ?, rss = ?, json = ? WHERE source = ?", made
+        )
         return found
 
     def body_text(self, source: str) -> str:
