@@ -86,8 +86,8 @@ def ingest(
     if whole:
         found = len(scan.files)
     else:  # every recorded file, and the new ones left for later
-        unrecorded = waiting - catalogue.known_of(waiting).keys()
-        found = catalogue.count_recorded() + len(unrecorded)
+        new = {file.source for file, before in candidates if before is None}
+        found = catalogue.count_recorded() + len(new & waiting)
     return Ingested(
         found,
         len(to_read),
@@ -122,9 +122,9 @@ def _look(
     scan, missing = looked
     known = catalogue.known_of([file.source for file in scan.files])
     candidates = [
-        (file, known.get(file.source))
+        (file, before)
         for file in scan.files
-        if not _unchanged(file, known.get(file.source))
+        if not _unchanged(file, before := known.get(file.source))
     ]
     # A deleted directory takes its files along.
     went = set(catalogue.known_of(missing))
