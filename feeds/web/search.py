@@ -167,24 +167,26 @@ class Search:
         if fmt != "html":
             return Response(_BAD_QUERY, 400, content_type="text/plain; charset=utf-8")
         shown = _CONTROL.sub("", query)[:MAX_QUERY]
-        page = render_search_page(self.config.site, shown, (), None, notice="bad query")
-        response = Response(page, 400, content_type=CONTENT_TYPES[".html"])
-        response.headers["Content-Security-Policy"] = PAGE_POLICY
-        return response
+        return self._notice_page(shown, "bad query", 400)
 
     def _unavailable(self, fmt: str, words: str, why: Notice) -> Response:
         """503 with Retry-After: a short text for a feed reader, the search page in the
         site's language for a person."""
         retry_after = BUSY_RETRY if why == "busy" else BUILDING_RETRY
         if fmt == "html":
-            page = render_search_page(self.config.site, words, (), None, notice=why)
-            response = Response(page, 503, content_type=CONTENT_TYPES[".html"])
-            response.headers["Content-Security-Policy"] = PAGE_POLICY
+            response = self._notice_page(words, why, 503)
         else:
             message = _BUSY if why == "busy" else _BUILDING
             response = Response(message, 503, content_type="text/plain; charset=utf-8")
         response.headers["Retry-After"] = retry_after
         response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _notice_page(self, query: str, notice: Notice, status: int) -> Response:
+        """The search page saying why it shows no results, with that status."""
+        page = render_search_page(self.config.site, query, (), None, notice=notice)
+        response = Response(page, status, content_type=CONTENT_TYPES[".html"])
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
         return response
 
 
