@@ -128,14 +128,19 @@ def _look_at(
                 skipped.append(f"{relative}: symlink to a directory; not followed")
                 return
             _walk(root, entry.path, relative + "/", extensions, files, skipped)
-        # The extension as os.path.splitext finds it: names that start with a dot are
-        # ignored above.
-        elif name[name.rfind(".") :].lower() in extensions and entry.is_file():
+        elif _has_extension(name, extensions) and entry.is_file():
             stat = entry.stat()
             source = encodable(relative)  # a name with bytes that are not UTF-8
             files.append(SourceFile(entry.path, source, stat.st_size, stat.st_mtime_ns))
     except OSError as exc:
         skipped.append(f"{relative}: cannot read ({exc.strerror})")
+
+
+def _has_extension(path: str, extensions: tuple[str, ...]) -> bool:
+    """Whether a path ends in one of `extensions` (lower-case, with the dot), in any case.
+    The extension is what os.path.splitext finds for the names a scan keeps (none starts
+    with a dot), at a fraction of its cost at every scan of every file."""
+    return path[path.rfind(".") :].lower() in extensions
 
 
 def stat_sources(
@@ -168,7 +173,7 @@ def stat_sources(
             continue
         if stat.S_ISDIR(info.st_mode):
             return None
-        if stat.S_ISREG(info.st_mode) and os.path.splitext(relative)[1].lower() in extensions:
+        if stat.S_ISREG(info.st_mode) and _has_extension(relative, extensions):
             files.append(SourceFile(path, encodable(relative), info.st_size, info.st_mtime_ns))
         else:
             missing.append(encodable(relative))  # renamed to a name that is not an article's
