@@ -236,7 +236,7 @@ def _encode(one: _File, settings: ReadSettings) -> None:
     # Serialised here only when archives will want every entry; else the few entries
     # that make it into a feed are serialised when first needed (see Catalogue.entry_templates).
     template = entry_template(settings.site, one.article) if settings.archives else None
-    one.record = encode(one.file.source, one.article, template, searchable=settings.indexed)
+    one.record = encode(one.file.source, one.article, template, indexed=settings.indexed)
 
 
 def _render_page(one: _File, settings: ReadSettings) -> None:

@@ -50,11 +50,10 @@ class Change(NamedTuple):
     seen: float  # epoch seconds, whole: the article's `updated` when its front matter has none
 
 
-def encode(
-    source: str, article: Article, template: Fragments | None, *, searchable: bool
-) -> Record:
-    """An Article, its digest and its place, ready to store; with its search text when the
-    site offers search (`searchable`)."""
+def encode(source: str, article: Article, template: Fragments | None, *, indexed: bool) -> Record:
+    """An Article, its digest and its place, ready to store; with its search text when
+    `indexed` (False when there is no index to keep in step: no search, or an index that is
+    filled once the build has published; see search_index)."""
     data = article_to_json(article)
     listing = Listing(
         source,
@@ -67,7 +66,7 @@ def encode(
         article.author,
         article.title,
     )
-    text = search_text(article) if searchable else b""
+    text = search_text(article) if indexed else b""
     return Record(listing, data, article.content, template, text)
 
 
