@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from factories import make_article, make_spec
 from feedcheck import assert_parses_cleanly, assert_valid_atom, assert_valid_json_feed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from sites import make_site
 
+from feeds.build.contents import site_contents, winners
 from feeds.build.ingest import _compare
-from feeds.catalogue.store import Known
+from feeds.build.selection import category_nodes, feed_specs, in_order, select_feeds
+from feeds.catalogue.records import Listing, encode, feed_order
+from feeds.catalogue.store import Catalogue, Known
 from feeds.clean.cleaner import clean_body
+from feeds.config import parse_config
 from feeds.errors import ArticleError
 from feeds.sources.articles import parse_article
 from feeds.sources.files import SourceFile
@@ -256,3 +262,65 @@ def test_a_scan_is_compared_with_the_records_in_one_pass_as_with_sets(found, kep
         (s, dict(records).get(s)) for s in sorted(found) if kept.get(s) != found[s]
     ]
     assert gone == sorted(kept.keys() - found.keys())
+
+
+# -- choosing entries in SQLite chooses what choosing them in memory does ------------------
+
+_NAMES = st.sampled_from(["金融", "证券", "国内", "a", "a b", "ab"])
+_PATHS = st.lists(st.lists(_NAMES, min_size=1, max_size=3).map(tuple), max_size=3).map(tuple)
+_CHANGE = st.tuples(
+    st.sampled_from(["a.txt", "b.txt", "c/d.txt", "e.txt", "f.txt", "g.txt"]),  # source
+    st.none() | st.sampled_from(["1", "2", "3", "4", "5"]),  # an id; None: the file is gone
+    st.integers(0, 3),  # the day: ties are many
+    _PATHS,
+    st.sampled_from(["甲", "乙", None]),  # author
+)
+_NODE = st.lists(_NAMES, min_size=1, max_size=2).map(tuple)
+_SPECS = st.lists(
+    st.tuples(
+        st.lists(_NODE, max_size=2), st.lists(_NODE, max_size=1), st.integers(1, 4), st.booleans()
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(st.lists(_CHANGE, max_size=14), _SPECS)
+def test_the_catalogue_chooses_each_feeds_entries_as_a_walk_over_every_article(changes, specs):
+    catalogue = Catalogue.open(None, "rules", search=False)
+    kept: dict[str, Listing] = {}
+    for source, id_, day, paths, author in changes:
+        if id_ is None:
+            catalogue.forget(source)
+            kept.pop(source, None)
+            continue
+        published = datetime(2022, 3, 1 + day, tzinfo=UTC)
+        article = make_article(id_, source=source, published=published, categories=paths)
+        record = encode(source, replace(article, author=author), None, indexed=False)
+        catalogue.record_article(source, (1, 1), "digest", record, ())
+        kept[source] = record.listing
+        if len(kept) % 3 == 0:
+            catalogue.commit()  # changes on either side of a commit
+    feeds = [
+        make_spec(
+            f"f{n}",
+            categories=tuple(c),
+            exclude=tuple(x),
+            limit=limit,
+            authors=("甲",) if by_author else (),
+        )
+        for n, (c, x, limit, by_author) in enumerate(specs)
+    ]
+    config = replace(parse_config("{}", base_dir=Path("/")), feeds=tuple(feeds))
+    found = site_contents(config, catalogue, 0)
+
+    listings, duplicates = winners(sorted(kept.values(), key=feed_order))
+    expected = select_feeds(feed_specs(config, category_nodes(listings)), in_order(listings))
+    assert found.selections == expected
+    assert found.duplicates == duplicates
+    assert found.listings == listings
+    newest = max((s.updated for s in listings), default=None)
+    assert found.newest.timestamp() == (newest if newest is not None else 0)
+    ids = [s.id for s in kept.values()]
+    shared = [s for s in kept.values() if ids.count(s.id) > 1]
+    assert catalogue.sharing_ids() == sorted(shared, key=lambda s: s.source)

@@ -15,7 +15,7 @@ import pytest
 from factories import make_article
 from sites import FIXED_MTIME, make_site, run_feeds
 
-from feeds.build.selection import closest_paths, unmatched_categories
+from feeds.build.selection import category_nodes, closest_paths, unmatched_categories
 from feeds.config import parse_config
 
 NODES = [
@@ -64,7 +64,7 @@ def test_one_warning_per_category_that_matches_nothing(tmp_path: Path) -> None:
         base_dir=tmp_path,
     )
     articles = [make_article("x"), make_article("y", categories=(("科技",),))]
-    warnings = unmatched_categories(config, articles)
+    warnings = unmatched_categories(config, category_nodes(articles))
     assert len(warnings) == 2
     assert "feeds[0] (a): category '新浪财经－国内' matches no article" in warnings[0]
     assert f"closest in use: {DOMESTIC!r}" in warnings[0]

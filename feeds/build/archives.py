@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from feeds.build.contents import SiteContents
-from feeds.build.selection import belongs, select_feeds
+from feeds.build.selection import belongs, in_order, select_feeds
 from feeds.catalogue.archive_tables import ArchiveState
 from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
@@ -121,14 +121,16 @@ def plan_archives(
     `states`: the archives as stored; `changed`: the sources read or gone this build;
     `restore_from`: a feed's archive as published, for a feed the catalogue has none of.
     Reads the catalogue, writes nothing: see record_archives."""
-    text_of = partial(_body_text, catalogue)
+    text_of = catalogue.body_text
     unlimited = [
         replace(s.spec, limit=sys.maxsize) for s in contents.selections if s.spec.slug not in states
     ]
     # A feed without an archive yet: everything it holds beyond its document is archived.
     complete = {
         selection.spec.slug: selection.entries
-        for selection in (select_feeds(unlimited, contents.listings, text_of) if unlimited else [])
+        for selection in (
+            select_feeds(unlimited, in_order(contents.listings), text_of) if unlimited else []
+        )
     }
     touched = [s for s in contents.listings if s.source in changed] if changed else []
     plans: dict[str, ArchivePlan] = {}
@@ -157,10 +159,6 @@ def plan_archives(
         new = spec.slug not in states
         plans[spec.slug] = replace(plan, changed=True, restored=restored) if new else plan
     return plans
-
-
-def _body_text(catalogue: Catalogue, listing: Listing) -> str:
-    return catalogue.body_text(listing.source)
 
 
 def _first_state(spec: FeedSpec, restore_from: Restore) -> tuple[ArchiveState, tuple[str, ...]]:

@@ -4,28 +4,34 @@ entries, and the time of the site. Reads the catalogue, writes nothing."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
-from feeds.build.selection import feed_specs, select_feeds, unmatched_categories
-from feeds.catalogue.records import Listing
+from feeds.build.selection import category_nodes, feed_specs, select_feeds, unmatched_categories
+from feeds.catalogue.records import FeedOrder, Listing, feed_order
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
-from feeds.model import Selection
+from feeds.model import CategoryPath, Selection
 
 
 @dataclass(frozen=True)
 class SiteContents:
     """The articles and feeds this build publishes."""
 
-    listings: Sequence[Listing]  # one per id, newest first
     duplicates: Sequence[tuple[Listing, str]]  # the files whose id another one has, and why
     selections: Sequence[Selection[Listing]]  # every feed, in publishing order
     unmatched: tuple[str, ...]  # warnings about configured categories no article is under
     newest: datetime  # the time of the site (see site_time)
     empty_since: int | None  # to keep for the next build (see LastBuild.empty_since)
+    read_listings: Callable[[], list[Listing]] = field(repr=False, compare=False)
+
+    @cached_property
+    def listings(self) -> list[Listing]:
+        """Every article, one per id, newest first: read whole only where every article
+        counts (writing every page, archives, finding the pages no longer published)."""
+        return self.read_listings()
 
     @cached_property
     def by_slug(self) -> dict[str, Selection[Listing]]:
@@ -39,30 +45,50 @@ class SiteContents:
 
 
 def site_contents(config: Config, catalogue: Catalogue, empty_since: int | None) -> SiteContents:
-    """The contents of the site; `empty_since` as the last build kept it."""
-    listings, duplicates = winners(catalogue.listings())
-    newest, empty_since = site_time(listings, empty_since)
-    selections = select_feeds(
-        feed_specs(config, listings), listings, lambda s: catalogue.body_text(s.source)
-    )
-    return SiteContents(
-        listings,
-        duplicates,
-        selections,
-        tuple(unmatched_categories(config, listings)),
-        newest,
-        empty_since,
-    )
+    """The contents of the site; `empty_since` as the last build kept it. Reads what the
+    feeds show and the articles that share an id, not every article."""
+    _, duplicates = winners(catalogue.sharing_ids())
+    lost = frozenset(listing.source for listing, _ in duplicates)
+    newest, empty_since = site_time(catalogue.newest_update(lost), empty_since)
+    nodes = _nodes_in_use(catalogue, lost, [listing for listing, _ in duplicates])
+
+    def newest_under(node: CategoryPath | None) -> Iterator[tuple[FeedOrder, Listing]]:
+        listings = catalogue.newest_under(node)
+        return ((feed_order(s), s) for s in listings if s.source not in lost)
+
+    def read_listings() -> list[Listing]:
+        return [s for s in catalogue.listings() if s.source not in lost]
+
+    selections = select_feeds(feed_specs(config, nodes), newest_under, catalogue.body_text)
+    unmatched = tuple(unmatched_categories(config, nodes))
+    return SiteContents(duplicates, selections, unmatched, newest, empty_since, read_listings)
 
 
-def site_time(listings: Sequence[Listing], empty_since: int | None) -> tuple[datetime, int | None]:
-    """The time of the site: its newest entry's, which also dates a feed with no entry yet;
-    and the `empty_since` to keep. With no article at all, the time the site was first
-    published so, kept: the feeds' bytes (and Last-Modified) must not change from build to
-    build. Once there are articles it is forgotten: the next empty site gets a time of its own.
+def _nodes_in_use(
+    catalogue: Catalogue, lost: frozenset[str], losers: Sequence[Listing]
+) -> list[CategoryPath]:
+    """Every node of the category tree an article is under, but the articles `lost` (whose
+    id another one has): a node only they are under is none of the site's."""
+    nodes = catalogue.category_nodes()
+    if not lost:
+        return nodes
+    doubtful = set(category_nodes(losers))
+    return [
+        node
+        for node in nodes
+        if node not in doubtful or any(s.source not in lost for s in catalogue.newest_under(node))
+    ]
+
+
+def site_time(newest: float | None, empty_since: int | None) -> tuple[datetime, int | None]:
+    """The time of the site: its newest entry's (`newest`, the latest `updated` of its
+    articles), which also dates a feed with no entry yet; and the `empty_since` to keep.
+    With no article at all, the time the site was first published so, kept: the feeds'
+    bytes (and Last-Modified) must not change from build to build. Once there are
+    articles it is forgotten: the next empty site gets a time of its own.
     """
-    if listings:
-        return datetime.fromtimestamp(max(s.updated for s in listings), UTC), None
+    if newest is not None:
+        return datetime.fromtimestamp(newest, UTC), None
     if empty_since is None:
         empty_since = int(time.time())
     return datetime.fromtimestamp(empty_since, UTC), empty_since

@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Protocol, TypeVar
+from operator import itemgetter
+from typing import Any, Protocol, TypeVar
 
 from feeds.config import Config, FeedSpec
 from feeds.model import Article, CategoryPath, E, Feed, Placed, Selection
@@ -38,8 +39,9 @@ class Dated(Protocol):
 D = TypeVar("D", bound=Dated)
 
 
-def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ...]:
-    """The configured feeds, then `all`, then one per category node when `category_feeds: auto`."""
+def feed_specs(config: Config, nodes: Iterable[CategoryPath]) -> tuple[FeedSpec, ...]:
+    """The configured feeds, then `all`, then one per category node in use (`nodes`, sorted)
+    when `category_feeds: auto`."""
     specs = list(config.feeds)
     taken = {spec.slug for spec in specs}
     gettext = translations(config.site.language).gettext  # the subtitles are the site's words
@@ -62,7 +64,7 @@ def feed_specs(config: Config, articles: Iterable[Placed]) -> tuple[FeedSpec, ..
         configured = {
             s.categories[0] for s in config.feeds if len(s.categories) == 1 and not s.exclude
         }
-        for node in category_nodes(articles):
+        for node in nodes:
             if node in configured:
                 continue
             slug = category_slug(node)
@@ -97,20 +99,46 @@ def _nodes(categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
 
 def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
     """The entries of one feed: matching articles, newest first, at most `spec.limit`."""
-    return select_feeds([spec], newest_first(articles), lambda a: html_text(a.content))[0]
+    chosen = select_feeds([spec], in_order(newest_first(articles)), lambda a: html_text(a.content))
+    return chosen[0]
 
 
 def select_feeds(
     specs: Sequence[FeedSpec],
-    ordered: Sequence[E],
+    newest_under: Callable[[CategoryPath | None], Iterable[tuple[Any, E]]],
     text_of: Callable[[E], str] | None = None,
 ) -> list[Selection[E]]:
-    """The entries of every feed, from articles given newest first, with one index.
+    """The entries of every feed, from its nodes' articles.
 
-    An archive has tens of thousands of articles and a feed shows fifty: each feed walks
-    its nodes' lists, already newest first, and stops at its limit. `text_of` gives an
-    article's body text, for feeds that filter on it (asked only for the candidates).
+    `newest_under(node)` gives the articles under a category node (None: every article),
+    newest first, each with a key that orders them so, the same for an article under
+    several nodes (see in_order). An archive has tens of thousands of articles and a
+    feed shows fifty: each feed reads from the front of its nodes' lists and stops at its
+    limit. `text_of` gives an article's body text, for feeds that filter on it (asked
+    only for the candidates).
     """
+    selections = []
+    for spec in specs:
+        if spec.categories:
+            lists = [newest_under(node) for node in spec.categories]
+            candidates = _unique(heapq.merge(*lists, key=itemgetter(0)))
+        else:
+            candidates = iter(newest_under(None))
+        chosen: list[E] = []
+        for _, article in candidates:
+            if len(chosen) == spec.limit:
+                break
+            if spec.exclude and not _nodes(article.categories).isdisjoint(spec.exclude):
+                continue
+            if _passes(spec, article, text_of):
+                chosen.append(article)
+        selections.append(Selection(spec, tuple(chosen)))
+    return selections
+
+
+def in_order(ordered: Sequence[E]) -> Callable[[CategoryPath | None], Iterator[tuple[int, E]]]:
+    """`select_feeds`'s view of articles given newest first, keyed by their place, with one
+    index of every node."""
     under: dict[CategoryPath, list[int]] = {}  # node -> positions in `ordered`, ascending
     nodes_of: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}  # few distinct values
     for position, article in enumerate(ordered):
@@ -119,22 +147,12 @@ def select_feeds(
             nodes = nodes_of[article.categories] = _nodes(article.categories)
         for node in nodes:
             under.setdefault(node, []).append(position)
-    selections = []
-    for spec in specs:
-        excluded = {p for node in spec.exclude for p in _positions(under, node)}
-        if spec.categories:
-            lists = [_positions(under, node) for node in spec.categories]
-            candidates: Iterable[int] = _unique(heapq.merge(*lists))
-        else:
-            candidates = range(len(ordered))
-        chosen: list[E] = []
-        for position in candidates:
-            if len(chosen) == spec.limit:
-                break
-            if position not in excluded and _passes(spec, ordered[position], text_of):
-                chosen.append(ordered[position])
-        selections.append(Selection(spec, tuple(chosen)))
-    return selections
+
+    def newest_under(node: CategoryPath | None) -> Iterator[tuple[int, E]]:
+        positions = range(len(ordered)) if node is None else under.get(node, [])
+        return ((position, ordered[position]) for position in positions)
+
+    return newest_under
 
 
 def belongs(spec: FeedSpec, article: E, text_of: Callable[[E], str] | None = None) -> bool:
@@ -173,16 +191,14 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _positions(under: dict[CategoryPath, list[int]], node: CategoryPath) -> list[int]:
-    return under.get(node, [])
-
-
-def _unique(positions: Iterable[int]) -> Iterator[int]:
-    last = -1
-    for position in positions:  # ascending, so duplicates are adjacent
-        if position != last:
-            yield position
-            last = position
+def _unique(keyed: Iterable[tuple[Any, E]]) -> Iterator[tuple[Any, E]]:
+    """Each article once, from lists merged in order of their keys (so duplicates are
+    adjacent)."""
+    last: object = object()
+    for key, article in keyed:
+        if key != last:
+            yield key, article
+            last = key
 
 
 def newest_first(articles: Iterable[D]) -> list[D]:
@@ -199,12 +215,12 @@ CLOSE_ENOUGH = 0.5  # share of what was written found in order in a path: 1 name
 SUGGESTED = 3
 
 
-def unmatched_categories(config: Config, articles: Iterable[Placed]) -> list[str]:
-    """A warning for each category of a configured feed that no article's category path
-    starts with (its feed would stay empty), naming the closest paths in use."""
+def unmatched_categories(config: Config, nodes: Sequence[CategoryPath]) -> list[str]:
+    """A warning for each category of a configured feed that is no node in use (`nodes`,
+    sorted: no article's category path starts with it, and its feed would stay empty),
+    naming the closest paths in use."""
     if not any(spec.categories for spec in config.feeds):
         return []
-    nodes = category_nodes(articles)
     present = set(nodes)
     where = str(config.path) if config.path is not None else "the configuration"
     warnings = []

@@ -31,6 +31,14 @@ class Listing(NamedTuple):
     title: str
 
 
+FeedOrder = tuple[float, str, str]
+
+
+def feed_order(listing: Listing) -> FeedOrder:
+    """The order feeds list articles in: newest first, then by id, then by source."""
+    return (-listing.published, listing.id, listing.source)
+
+
 class Record(NamedTuple):
     """An article encoded for the catalogue."""
 
@@ -73,17 +81,35 @@ def encode(source: str, article: Article, template: Fragments | None, *, indexed
 # Category names are plain text, where control characters never survive: safe separators
 # that split much faster than JSON parses, which matters at every incremental build.
 _SEP = "\x1e"
-_PATH_SEP = "\x1f"
+PATH_SEP = "\x1f"
 
 
 def paths_text(paths: tuple[CategoryPath, ...]) -> str:
     """Category paths as one column's text."""
-    return _SEP.join(_PATH_SEP.join(path) for path in paths)
+    return _SEP.join(PATH_SEP.join(path) for path in paths)
 
 
 def paths_from_text(value: str) -> tuple[CategoryPath, ...]:
     """What paths_text wrote."""
-    return tuple(tuple(path.split(_PATH_SEP)) for path in value.split(_SEP)) if value else ()
+    return tuple(tuple(path.split(PATH_SEP)) for path in value.split(_SEP)) if value else ()
+
+
+# A listing's columns in the articles table, in Listing's order.
+LISTING_COLUMNS = Listing._fields
+
+
+def listing_from_row(
+    row: tuple[str, str, float, float, str, str, str, str | None, str],
+    parsed: dict[str, tuple[CategoryPath, ...]],
+) -> Listing:
+    """A listing from its columns of the articles table, in Listing's order; `parsed`
+    holds the category paths already parsed, so that articles share one copy of theirs
+    (most articles share their paths with many others)."""
+    source, id_, published, updated, categories, digest, page, author, title = row
+    paths = parsed.get(categories)
+    if paths is None:
+        paths = parsed[categories] = paths_from_text(categories)
+    return Listing(source, id_, published, updated, paths, digest, page, author, title)
 
 
 def article_to_json(article: Article) -> str:

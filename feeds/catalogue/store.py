@@ -13,11 +13,12 @@ import bisect
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
+from feeds.catalogue import placements
 from feeds.catalogue.archive_tables import ARCHIVE_SCHEMA, ArchiveTables
 from feeds.catalogue.last_build import (
     LAST_BUILD_SCHEMA,
@@ -27,11 +28,13 @@ from feeds.catalogue.last_build import (
     write_last_build,
 )
 from feeds.catalogue.records import (
+    LISTING_COLUMNS,
     Change,
     Listing,
     Record,
     article_from_json,
-    paths_from_text,
+    feed_order,
+    listing_from_row,
     paths_text,
 )
 from feeds.catalogue.search_index import DROP as DROP_SEARCH
@@ -43,7 +46,7 @@ from feeds.text import html_text
 
 log = logging.getLogger("feeds")
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 FILE_NAME = "catalogue.sqlite"
 
 _SCHEMA = """
@@ -72,6 +75,13 @@ CREATE TABLE IF NOT EXISTS articles (
     rss TEXT,
     json TEXT
 );
+-- Covering indexes: for the articles that share an id (shared_ids), and for the newest
+-- change of the site (newest_update).
+CREATE INDEX IF NOT EXISTS articles_by_id ON articles (id, source);
+CREATE INDEX IF NOT EXISTS articles_by_update ON articles (updated, source);
+-- The ids more than one article claims: found as each article is recorded, so that a
+-- build never reads every id to look for them.
+CREATE TABLE IF NOT EXISTS shared_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 # When a build first saw each file's content change (see feeds.build.workers): not derived from the
 # files, so unlike the tables above a change of rules keeps it. Only a lost catalogue loses
@@ -133,7 +143,12 @@ class Catalogue:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(
-                _SCHEMA + LAST_BUILD_SCHEMA + ARCHIVE_SCHEMA + _CHANGES_SCHEMA + SEARCH_SCHEMA
+                _SCHEMA
+                + placements.SCHEMA
+                + LAST_BUILD_SCHEMA
+                + ARCHIVE_SCHEMA
+                + _CHANGES_SCHEMA
+                + SEARCH_SCHEMA
             )
             stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
             wanted = {"schema": SCHEMA_VERSION, "rules": rules}
@@ -142,11 +157,12 @@ class Catalogue:
                     log.info("catalogue: cleaning rules or format changed; re-reading every file")
                 # What is stored was derived differently, perhaps in other tables: start over.
                 # One transaction: a crash half-way must not leave new meta on old tables.
-                derived = ("meta", "sources", "articles", *LAST_BUILD_TABLES)
+                derived = ("meta", "sources", "articles", "shared_ids", *LAST_BUILD_TABLES)
                 connection.executescript(
                     "BEGIN; "
                     + "".join(f"DROP TABLE {table}; " for table in derived)
-                    + f"{DROP_SEARCH} {_SCHEMA} {LAST_BUILD_SCHEMA} {SEARCH_SCHEMA} "
+                    + f"{DROP_SEARCH} {placements.DROP} {_SCHEMA} {placements.SCHEMA} "
+                    + f"{LAST_BUILD_SCHEMA} {SEARCH_SCHEMA} "
                     f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('rules', '{rules}');"
                     " COMMIT;"
                 )
@@ -213,6 +229,7 @@ class Catalogue:
         if not self.fresh:  # nothing is indexed yet in a first build, which reads each file once
             self.search.remove(source)  # while the old article is there to say what it indexed
         listing, fragments = record.listing, record.template
+        old = self._unplace(source)
         templates = (
             (None, None, None)
             if fragments is None
@@ -232,6 +249,12 @@ class Catalogue:
                 *templates,
             ),
         )
+        placements.place(
+            self._db, source, listing.id, listing.published, paths_text(listing.categories)
+        )
+        self._count_claims(listing.id)
+        if old is not None and old != listing.id:
+            self._count_claims(old)
         self.search.add(listing, record.text)
         if self._listings is not None:
             # One copy of each set of category paths, as _load_listings makes: a listing
@@ -266,11 +289,34 @@ class Catalogue:
     def forget(self, source: str) -> None:
         """The file is gone: so is its article."""
         self.search.remove(source)
+        old = self._unplace(source)
         self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
         self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
+        if old is not None:
+            self._count_claims(old)
         self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
         if self._listings is not None:
             self._reorder(self._listings.pop(source, None), None)
+
+    def _unplace(self, source: str) -> str | None:
+        """Take a source's article out of the category tree; its id, None if it had none."""
+        row = self._db.execute(
+            "SELECT id, published, categories FROM articles WHERE source = ?", (source,)
+        ).fetchone()
+        if row is None:
+            return None
+        placements.unplace(self._db, source, *row)
+        return str(row[0])
+
+    def _count_claims(self, id_: str) -> None:
+        """Keep shared_ids in step with the articles that claim `id_`."""
+        claims = self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM articles WHERE id = ? LIMIT 2)", (id_,)
+        ).fetchone()[0]
+        if claims > 1:
+            self._db.execute("INSERT OR IGNORE INTO shared_ids VALUES (?)", (id_,))
+        else:
+            self._db.execute("DELETE FROM shared_ids WHERE id = ?", (id_,))
 
     def _record_source(
         self,
@@ -297,7 +343,7 @@ class Catalogue:
         if self._listings is None:
             self._listings = {s.source: s for s in self._load_listings()}
         if self._ordered is None:
-            self._ordered = sorted(self._listings.values(), key=_newest_first)
+            self._ordered = sorted(self._listings.values(), key=feed_order)
         return list(self._ordered)
 
     def _reorder(self, old: Listing | None, new: Listing | None) -> None:
@@ -308,25 +354,47 @@ class Catalogue:
         if ordered is None:
             return
         if old is not None:
-            place = bisect.bisect_left(ordered, _newest_first(old), key=_newest_first)
+            place = bisect.bisect_left(ordered, feed_order(old), key=feed_order)
             if place == len(ordered) or ordered[place].source != old.source:
                 self._ordered = None  # not where it belongs: sort again when next asked
                 return
             del ordered[place]
         if new is not None:
-            bisect.insort(ordered, new, key=_newest_first)
+            bisect.insort(ordered, new, key=feed_order)
 
     def _load_listings(self) -> Iterator[Listing]:
+        rows = self._db.execute(f"SELECT {_LISTING} FROM articles")
+        parsed: dict[str, tuple[CategoryPath, ...]] = {}
+        for row in rows:
+            yield listing_from_row(row, parsed)
+
+    def newest_under(self, node: CategoryPath | None) -> Iterator[Listing]:
+        """The articles under a category node (None: every article), newest first, as feeds
+        list them, duplicate ids included; read as they are asked for."""
+        return placements.newest_under(self._db, node)
+
+    def category_nodes(self) -> list[CategoryPath]:
+        """Every node of the category tree that some article is under (each prefix of each
+        path), sorted; duplicate ids included."""
+        return placements.nodes_in_use(self._db)
+
+    def sharing_ids(self) -> list[Listing]:
+        """The articles whose id another article claims too, in the order of their sources."""
         rows = self._db.execute(
-            "SELECT source, id, published, updated, categories, digest, page, author, title"
-            " FROM articles"
+            f"SELECT {_LISTING} FROM articles WHERE id IN (SELECT id FROM shared_ids)"
+            " ORDER BY source"
         )
-        parsed: dict[str, tuple[CategoryPath, ...]] = {}  # most articles share their paths
-        for source, id_, published, updated, categories, digest, page, author, title in rows:
-            paths = parsed.get(categories)
-            if paths is None:
-                paths = parsed[categories] = paths_from_text(categories)
-            yield Listing(source, id_, published, updated, paths, digest, page, author, title)
+        parsed: dict[str, tuple[CategoryPath, ...]] = {}
+        return [listing_from_row(row, parsed) for row in rows]
+
+    def newest_update(self, leaving_out: Collection[str]) -> float | None:
+        """The newest `updated` of the articles but those of the sources `leaving_out`;
+        None when there is none."""
+        rows = self._db.execute("SELECT updated, source FROM articles ORDER BY updated DESC")
+        try:
+            return next((float(u) for u, source in rows if source not in leaving_out), None)
+        finally:
+            rows.close()
 
     def articles(self, sources: Iterable[str]) -> Iterator[Article]:
         """The full articles of these sources (in no particular order)."""
@@ -359,14 +427,13 @@ class Catalogue:
         )
         return found
 
-    def body_text(self, source: str) -> str:
+    def body_text(self, listing: Listing) -> str:
         """An article's body as text, for keyword filters (kept until the article changes)."""
-        listing = self._listings.get(source) if self._listings is not None else None
-        key = (source, listing.digest if listing is not None else "")
+        key = (listing.source, listing.digest)
         text = self._texts.get(key)
         if text is None:
             row = self._db.execute(
-                "SELECT content FROM articles WHERE source = ?", (source,)
+                "SELECT content FROM articles WHERE source = ?", (listing.source,)
             ).fetchone()
             if len(self._texts) >= 4096:  # bounded: a build of the whole archive would not fit
                 self._texts.clear()
@@ -418,9 +485,7 @@ class Catalogue:
                 self._db.execute("ROLLBACK")
 
 
-def _newest_first(listing: Listing) -> tuple[float, str, str]:
-    """The order feeds list articles in: newest first, then by id, then by source."""
-    return (-listing.published, listing.id, listing.source)
+_LISTING = ", ".join(LISTING_COLUMNS)
 
 
 def set_aside(path: Path, exc: Exception) -> None:
