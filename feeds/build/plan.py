@@ -9,7 +9,7 @@ A feed whose entries did not change keeps its bytes, so its ETag stays the same.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from feeds.build.archives import archive_documents, archives_due
@@ -31,6 +31,7 @@ from feeds.tree.urls import (
     feed_of,
     feed_path,
     feed_view_path,
+    is_page,
 )
 from feeds.tree.writer import Document, PublishResult, publish_changes, read_manifest
 
@@ -39,14 +40,14 @@ from feeds.tree.writer import Document, PublishResult, publish_changes, read_man
 class TreeChanges:
     """What a build changes in the output tree besides the documents it rendered."""
 
-    pages: Sequence[Listing]  # the articles whose pages are written
+    pages: Mapping[str, str]  # the pages written: by the source of their article
     due: Mapping[str, list[int]]  # the archive documents written, by feed slug
     removals: frozenset[str]  # paths no longer published
 
     def paths(self) -> list[str]:
         """The paths of the pages and archive documents written."""
         archives = [archive_path(slug, n) for slug, numbers in self.due.items() for n in numbers]
-        return [s.page for s in self.pages] + archives
+        return [*self.pages.values(), *archives]
 
 
 def publish_build(
@@ -80,11 +81,11 @@ def publish_build(
     clock.lap("select, render")
 
     rewrite_pages = full or last.pages_signature != settings.pages
-    changes = _tree_changes(config, contents, feeds, manifest, ingested, rewrite_pages)
+    changes = _tree_changes(config, catalogue, contents, feeds, manifest, ingested, rewrite_pages)
     # Pages first: a feed never links to a page that is not there yet; nor to an archive
     # document.
     writes = itertools.chain(
-        _pages(config, catalogue, [s.source for s in changes.pages]),
+        _pages(config, catalogue, list(changes.pages)),
         archive_documents(config.site, catalogue, contents, feeds.plans, changes.due),
         documents.items(),
     )
@@ -116,6 +117,7 @@ def _counts(last: LastBuild, feeds: FeedDocuments, contents: SiteContents) -> di
 
 def _tree_changes(
     config: Config,
+    catalogue: Catalogue,
     contents: SiteContents,
     feeds: FeedDocuments,
     manifest: set[str] | None,
@@ -124,24 +126,66 @@ def _tree_changes(
 ) -> TreeChanges:
     """The pages to write (every one when `rewrite_pages`, else those of changed articles),
     the archive documents due, and what the `manifest` lists that is no longer published."""
-    # Pages of articles read just now were written by the readers; but where two files
-    # claim one id, both wrote its page, and the winner's must be the one that stays.
-    contested = {listing.id for listing, _ in contents.duplicates}
-    pages = [
-        s
-        for s in contents.listings
-        if (rewrite_pages or s.source in ingested.changed)
-        and (s.page not in ingested.pages or s.id in contested)
-    ]
-    current = {s.page for s in contents.listings} | set(SITE_FILES)
-    current |= {feed_path(slug, fmt) for slug in feeds.signatures for fmt in FEED_FORMATS}
-    current |= {feed_view_path(slug) for slug in feeds.signatures}
-    current |= {path for plan in feeds.plans.values() for path in plan.documents()}
+    documents = set(SITE_FILES)
+    documents |= {feed_path(slug, fmt) for slug in feeds.signatures for fmt in FEED_FORMATS}
+    documents |= {feed_view_path(slug) for slug in feeds.signatures}
+    documents |= {path for plan in feeds.plans.values() for path in plan.documents()}
     if manifest is None:  # a first build, or a tree that lost its manifest: ask the disk
         due = archives_due(feeds.plans, lambda path: (config.output.dir / path).is_file())
     else:
         due = archives_due(feeds.plans, manifest.__contains__)
-    return TreeChanges(pages, due, frozenset((manifest or set()) - current))
+    if rewrite_pages:
+        pages, current = _every_page(catalogue, contents, ingested, manifest is not None)
+        removals = (manifest or set()) - documents - current
+    else:
+        # A page a reader wrote for a file whose id another file keeps is the keeper's to
+        # write again; so is the page of an id an article gave up, if another one claims it.
+        overwritten = {listing.id for listing, _ in contents.duplicates}
+        overwritten &= {id_ for id_ in overwritten if article_path(id_) in ingested.pages}
+        owners = catalogue.owners(catalogue.released | overwritten)
+        pages = _changed_pages(catalogue, contents, ingested, owners.values())
+        removals = {path for path in manifest or () if not is_page(path)} - documents
+        released = catalogue.released - owners.keys()
+        removals |= {article_path(id_) for id_ in released} & (manifest or set())
+    return TreeChanges(pages, due, frozenset(removals))
+
+
+def _every_page(
+    catalogue: Catalogue, contents: SiteContents, ingested: Ingested, compare: bool
+) -> tuple[dict[str, str], set[str]]:
+    """Every article's page to write, by source, but those the readers wrote just now; and
+    when `compare`, the path of every page (the catalogue's ids, read from an index)."""
+    # Where two files claim one id, both wrote its page: the winner's must be the one
+    # that stays.
+    contested = {listing.id for listing, _ in contents.duplicates}
+    pages: dict[str, str] = {}
+    current: set[str] = set()
+    last = None
+    for id_, source in catalogue.claims():  # by id, then source: the first one keeps it
+        if id_ == last:
+            continue
+        last = id_
+        page = article_path(id_)
+        if page not in ingested.pages or id_ in contested:
+            pages[source] = page
+        if compare:
+            current.add(page)
+    return pages, current
+
+
+def _changed_pages(
+    catalogue: Catalogue, contents: SiteContents, ingested: Ingested, heirs: Iterable[str]
+) -> dict[str, str]:
+    """The pages of the articles read this build, and of the `heirs` (articles that keep an
+    id another article gave up), by source; but those the readers wrote just now (see
+    _every_page)."""
+    contested = {listing.id for listing, _ in contents.duplicates}
+    lost = {listing.source for listing, _ in contents.duplicates}
+    return {
+        s.source: s.page
+        for s in catalogue.listings_of({*ingested.changed, *heirs})
+        if s.source not in lost and (s.page not in ingested.pages or s.id in contested)
+    }
 
 
 def _pages(

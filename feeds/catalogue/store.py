@@ -9,7 +9,6 @@ documents' record, outlives a change of rules; a lost catalogue forgets it.
 
 from __future__ import annotations
 
-import bisect
 import json
 import logging
 import sqlite3
@@ -33,7 +32,6 @@ from feeds.catalogue.records import (
     Listing,
     Record,
     article_from_json,
-    feed_order,
     listing_from_row,
     paths_text,
 )
@@ -110,14 +108,10 @@ class Catalogue:
     def __init__(self, connection: sqlite3.Connection, fresh: bool, *, search: bool) -> None:
         self._db = connection
         self.fresh = fresh  # True when it started empty: everything must be published
-        # The listings' mirror, loaded on first use and kept in step with every change, so
-        # that a long-running builder reads them from SQLite only once. An empty
-        # catalogue's is empty: a cold build then keeps it as it records, and does not
-        # read back every listing it has just written.
-        self._listings: dict[str, Listing] | None = {} if fresh else None
-        self._ordered: list[Listing] | None = None
+        # The ids articles gave up since the last commit (their file went, or says another
+        # id now): their pages may be published no more.
+        self.released: set[str] = set()
         self._texts: dict[tuple[str, str], str] = {}  # (source, digest) -> body text
-        self._paths: dict[tuple[CategoryPath, ...], tuple[CategoryPath, ...]] = {}
         self.archives = ArchiveTables(connection)
         self.search = SearchIndex(connection, refill=fresh, enabled=search)
         self._logged = not fresh  # the write-ahead log is on (see commit)
@@ -254,16 +248,8 @@ class Catalogue:
         )
         self._count_claims(listing.id)
         if old is not None and old != listing.id:
-            self._count_claims(old)
+            self._release(old)
         self.search.add(listing, record.text)
-        if self._listings is not None:
-            # One copy of each set of category paths, as _load_listings makes: a listing
-            # sent by a worker process comes with copies of its own, and at 100,000
-            # articles they would take a third of the builder's memory.
-            paths = self._paths.setdefault(listing.categories, listing.categories)
-            kept = listing._replace(categories=paths)
-            self._reorder(self._listings.get(source), kept)
-            self._listings[source] = kept
 
     def record_error(self, source: str, stat: tuple[int, int], digest: str, error: str) -> None:
         """A file that failed: its last good article, if any, stays published."""
@@ -293,10 +279,8 @@ class Catalogue:
         self._db.execute("DELETE FROM sources WHERE source = ?", (source,))
         self._db.execute("DELETE FROM articles WHERE source = ?", (source,))
         if old is not None:
-            self._count_claims(old)
+            self._release(old)
         self._db.execute("DELETE FROM changes WHERE source = ?", (source,))
-        if self._listings is not None:
-            self._reorder(self._listings.pop(source, None), None)
 
     def _unplace(self, source: str) -> str | None:
         """Take a source's article out of the category tree; its id, None if it had none."""
@@ -307,6 +291,11 @@ class Catalogue:
             return None
         placements.unplace(self._db, source, *row)
         return str(row[0])
+
+    def _release(self, id_: str) -> None:
+        """An article gave up `id_`."""
+        self._count_claims(id_)
+        self.released.add(id_)
 
     def _count_claims(self, id_: str) -> None:
         """Keep shared_ids in step with the articles that claim `id_`."""
@@ -339,34 +328,32 @@ class Catalogue:
         )
 
     def listings(self) -> list[Listing]:
-        """Every kept article, without its body, newest first (the order feeds list them in)."""
-        if self._listings is None:
-            self._listings = {s.source: s for s in self._load_listings()}
-        if self._ordered is None:
-            self._ordered = sorted(self._listings.values(), key=feed_order)
-        return list(self._ordered)
+        """Every kept article, without its body, newest first (the order feeds list them in):
+        read whole, for what needs every article at once (archives)."""
+        return list(self.newest_under(None))
 
-    def _reorder(self, old: Listing | None, new: Listing | None) -> None:
-        """Keep the ordered listings in step with a change, each in its place: sorting the
-        whole archive again at every build that changes an article would cost more than
-        the rest of such a build."""
-        ordered = self._ordered
-        if ordered is None:
-            return
-        if old is not None:
-            place = bisect.bisect_left(ordered, feed_order(old), key=feed_order)
-            if place == len(ordered) or ordered[place].source != old.source:
-                self._ordered = None  # not where it belongs: sort again when next asked
-                return
-            del ordered[place]
-        if new is not None:
-            bisect.insort(ordered, new, key=feed_order)
-
-    def _load_listings(self) -> Iterator[Listing]:
-        rows = self._db.execute(f"SELECT {_LISTING} FROM articles")
+    def listings_of(self, sources: Iterable[str]) -> list[Listing]:
+        """The listings of these sources (those kept), in no particular order."""
+        rows = rows_for_keys(
+            self._db, f"SELECT {_LISTING} FROM articles WHERE source IN ({{marks}})", sources
+        )
         parsed: dict[str, tuple[CategoryPath, ...]] = {}
-        for row in rows:
-            yield listing_from_row(row, parsed)
+        return [listing_from_row(row, parsed) for row in rows]
+
+    def claims(self) -> Iterator[tuple[str, str]]:
+        """Every article's id and source, in the order of ids, then of sources (so the first
+        of an id is the one that keeps it); read from an index as they are asked for."""
+        rows = self._db.execute("SELECT id, source FROM articles ORDER BY id, source")
+        try:
+            yield from rows
+        finally:
+            rows.close()
+
+    def owners(self, ids: Iterable[str]) -> dict[str, str]:
+        """The source that keeps each of these ids (the first, of those that claim it), for
+        those some article claims."""
+        select = "SELECT id, MIN(source) FROM articles WHERE id IN ({marks}) GROUP BY id"
+        return dict(rows_for_keys(self._db, select, ids))
 
     def newest_under(self, node: CategoryPath | None) -> Iterator[Listing]:
         """The articles under a category node (None: every article), newest first, as feeds
@@ -466,6 +453,7 @@ class Catalogue:
         """Make this build's changes durable, all at once."""
         self.search.flush()
         self._db.execute("COMMIT")
+        self.released.clear()
         if not (self._logged or self.search.pending):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._logged = True

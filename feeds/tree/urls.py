@@ -71,6 +71,11 @@ def article_path(article_id: str) -> str:
     return f"articles/{_page_name(article_id)}.html"
 
 
+def is_page(path: str) -> bool:
+    """Whether a published path is an article's page (see article_path)."""
+    return path.startswith("articles/")
+
+
 def absolute(base_url: str, path: str) -> str:
     """The public URL of a published path."""
     return base_url + quote(path)
