@@ -13,6 +13,7 @@ from lxml import etree
 from server import running
 from sites import CONFIG, Site, article_text, make_site
 
+from feeds.tree.manifest import MANIFEST
 from feeds.web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -137,7 +138,7 @@ def test_a_lost_archive_document_is_written_again(site: Site) -> None:
     expected = lost.read_bytes()
     lost.unlink()
     (site.public / "feeds/finance.atom").unlink()  # a full rebuild of the tree, too
-    (site.public / ".feeds-manifest.json").unlink()  # as if the tree were copied anew
+    (site.public / MANIFEST).unlink()  # as if the tree were copied anew
     assert site.build().ok
     assert lost.read_bytes() == expected
 

@@ -17,7 +17,8 @@ from lxml import etree
 from sites import article_text, as_owner_only, make_site
 
 from feeds.bench.corpus import generate
-from feeds.tree.writer import MANIFEST, Document, publish, publish_changes, read_manifest
+from feeds.tree.manifest import MANIFEST, read_listed
+from feeds.tree.writer import Document, publish, publish_changes
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
@@ -60,7 +61,7 @@ def published_tree(public: Path) -> dict[str, tuple[bytes, int]]:
         hidden = any(part.startswith(".") for part in relative.split("/"))
         if path.is_file() and not hidden:
             files[relative] = (path.read_bytes(), path.stat().st_mtime_ns)
-    files[MANIFEST] = ((public / MANIFEST).read_bytes(), 0)  # its time is when it was written
+    files[MANIFEST] = (json.dumps(sorted(read_listed(public) or ())).encode(), 0)
     return files
 
 
@@ -93,7 +94,7 @@ def links_in(relative: str, data: bytes) -> set[str]:
 def assert_readers_see_whole_documents(public: Path) -> int:
     """What a reader can reach from index.html is there, listed and whole; so is every
     listed file that exists. Returns how many documents were reached."""
-    listed = set(json.loads((public / MANIFEST).read_text("utf-8")))
+    listed = read_listed(public) or set()
     reached, todo = set(), ["index.html"]
     while todo:
         relative = todo.pop()
@@ -394,4 +395,4 @@ def test_a_publish_cut_short_has_listed_everything_it_wrote(tmp_path):
     upcoming = ["articles/new.html", "feeds/all.atom", "index.html"]
     with pytest.raises(KeyboardInterrupt):
         publish_changes(tmp_path, writes(), (), upcoming=upcoming)
-    assert read_manifest(tmp_path) == set(upcoming)
+    assert read_listed(tmp_path) == set(upcoming)

@@ -34,7 +34,6 @@ from feeds.sources.articles import parse_article
 from feeds.sources.files import SourceFile
 from feeds.sources.frontmatter import parse_front_matter
 from feeds.text import xml_safe
-from feeds.tree.writer import _manifest_bytes
 
 settings.register_profile(
     "feeds-properties",
@@ -242,12 +241,6 @@ def test_plain_scalars_keep_their_types_when_their_tags_are_remembered() -> None
     expected = yaml.load(text, Loader=LIBYAML)  # noqa: S506 - a safe loader
     for _ in range(2):
         assert parse_front_matter(f"---\n{text}---\n", "p/a.txt").data == expected
-
-
-@given(st.sets(st.text()))
-def test_the_manifest_is_what_json_writes_with_one_path_a_line(paths):
-    written = _manifest_bytes(paths)
-    assert written == (json.dumps(sorted(paths), ensure_ascii=False, indent=0) + "\n").encode()
 
 
 _STATS = st.tuples(st.integers(0, 3), st.integers(0, 3))

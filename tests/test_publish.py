@@ -2,12 +2,13 @@ import gzip
 import json
 import os
 import time
+from contextlib import closing
 
 import pytest
 
 from feeds.errors import PublishError
+from feeds.tree.manifest import MANIFEST, Manifest, read_listed
 from feeds.tree.writer import (
-    MANIFEST,
     Document,
     publish,
     tidy_interrupted,
@@ -28,7 +29,7 @@ def test_writes_the_tree_and_a_manifest(tmp_path):
     assert (out / "feeds/a.atom").read_bytes() == b"A"
     assert (out / "index.html").read_bytes() == b"I"
     assert result.written == ("feeds/a.atom", "index.html")
-    assert json.loads((out / MANIFEST).read_text()) == ["feeds/a.atom", "index.html"]
+    assert read_listed(out) == {"feeds/a.atom", "index.html"}
     assert oct((out / "index.html").stat().st_mode & 0o777) == oct(0o644)
 
 
@@ -102,7 +103,8 @@ def test_a_tampered_manifest_never_deletes_outside(tmp_path):
     victim.write_text("keep me")
     out = tmp_path / "out"
     out.mkdir()
-    (out / MANIFEST).write_text(json.dumps(["../victim.txt"]))
+    with closing(Manifest.create(out)) as manifest:
+        manifest.add(["../victim.txt"])
     publish(out, {"index.html": D(b"i")})
     assert victim.exists()
 
@@ -151,3 +153,24 @@ def test_after_a_killed_build_its_unlisted_pages_go_and_listed_ones_stay(tmp_pat
     assert (removed, adopted) == (1, 0)
     assert not (tmp_path / "articles/cut.html").exists()
     assert (tmp_path / "articles/old.html").read_bytes() == b"new"
+
+
+def test_the_list_of_an_older_version_is_moved_into_the_manifest(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "gone.html").write_text("published by an older version")
+    (out / ".feeds-manifest.json").write_text(json.dumps(["gone.html", "index.html"]))
+    result = publish(out, {"index.html": D(b"i")})
+    assert result.removed == ("gone.html",)
+    assert not (out / "gone.html").exists()
+    assert not (out / ".feeds-manifest.json").exists()
+    assert read_listed(out) == {"index.html"}
+
+
+def test_a_damaged_manifest_counts_as_none_and_is_made_again(tmp_path):
+    publish(tmp_path, {"index.html": D(b"i"), "old.html": D(b"o")})
+    (tmp_path / MANIFEST).write_bytes(b"not a database, but long enough to be read as one" * 99)
+    assert read_listed(tmp_path) is None  # nothing it listed can be removed
+    publish(tmp_path, {"index.html": D(b"j")})
+    assert read_listed(tmp_path) == {"index.html"}
+    assert (tmp_path / "old.html").exists()  # not listed any more: left alone

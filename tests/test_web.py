@@ -5,9 +5,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
+from contextlib import closing
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -17,6 +19,7 @@ from feedcheck import assert_parses_cleanly, assert_valid_json_feed
 from server import Recorder, running
 from sites import article_text, make_site
 
+from feeds.tree.manifest import Manifest
 from feeds.tree.status import BuilderActivity
 from feeds.web.app import create_app
 
@@ -169,7 +172,7 @@ TRAVERSALS = [
     "//etc/passwd",
     "/etc/passwd",
     "/%2fetc%2fpasswd",
-    "/.feeds-manifest.json",
+    "/.feeds-manifest.sqlite",
     "/.feeds/status.json",
     "/feeds/all.atom.gz",
     "/%c0%ae%c0%ae/feeds.yaml",
@@ -405,9 +408,22 @@ def test_healthz_says_what_the_builder_is_doing(tmp_path):
 def test_a_listed_file_not_written_yet_is_503_not_404(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     site.build()
-    manifest = site.public / ".feeds-manifest.json"
-    listed = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps([*listed, "feeds/coming.atom"]))
+    with closing(Manifest.create(site.public)) as manifest:
+        manifest.add(["feeds/coming.atom"])
     with running(create_app(site.config())) as server:
         assert server.request("/feeds/coming.atom").status == 503
         assert server.request("/feeds/never.atom").status == 404
+
+
+@pytest.mark.slow  # a real server
+def test_a_tree_wiped_and_published_again_is_served_from_its_new_manifest(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    site.build()
+    with running(create_app(site.config())) as server:
+        assert server.request("/feeds/all.atom").status == 200
+        shutil.rmtree(site.public)
+        assert server.request("/feeds/all.atom").status in (404, 503)
+        site.write("new.txt", article_text("新文章"))
+        site.build()
+        assert server.request("/articles/new.html").status == 200
+        assert server.request("/feeds/all.atom").status == 200

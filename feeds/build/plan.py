@@ -23,17 +23,19 @@ from feeds.catalogue.records import Listing
 from feeds.catalogue.store import Catalogue
 from feeds.config import Config
 from feeds.render.pages import render_article_page
+from feeds.tree.manifest import Manifest
 from feeds.tree.report import BuildReport, Clock
 from feeds.tree.urls import (
+    AFTER_PAGES,
     FEED_FORMATS,
+    PAGES,
     archive_path,
     article_path,
     feed_of,
     feed_path,
     feed_view_path,
-    is_page,
 )
-from feeds.tree.writer import Document, PublishResult, publish_changes, read_manifest
+from feeds.tree.writer import Document, PublishResult, publish_changes
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,23 @@ def publish_build(
     config: Config, catalogue: Catalogue, ingested: Ingested, write: bool, clock: Clock
 ) -> BuildReport:
     """Render what changed since the last build; publish it when `write`, else only count it."""
+    manifest = Manifest.open(config.output.dir) if write else None
+    try:
+        return _publish(config, catalogue, ingested, write, clock, manifest)
+    finally:
+        if manifest is not None:
+            manifest.close()
+
+
+def _publish(
+    config: Config,
+    catalogue: Catalogue,
+    ingested: Ingested,
+    write: bool,
+    clock: Clock,
+    manifest: Manifest | None,
+) -> BuildReport:
     last = catalogue.last_build()
-    manifest = read_manifest(config.output.dir) if write else None
     full = catalogue.fresh or manifest is None  # the whole tree is written
     settings = settings_signatures(config)
     if not (full or ingested.changed) and last.render_signature == settings.render:
@@ -120,7 +137,7 @@ def _tree_changes(
     catalogue: Catalogue,
     contents: SiteContents,
     feeds: FeedDocuments,
-    manifest: set[str] | None,
+    manifest: Manifest | None,
     ingested: Ingested,
     rewrite_pages: bool,
 ) -> TreeChanges:
@@ -134,9 +151,9 @@ def _tree_changes(
         due = archives_due(feeds.plans, lambda path: (config.output.dir / path).is_file())
     else:
         due = archives_due(feeds.plans, manifest.__contains__)
-    if rewrite_pages:
+    if rewrite_pages or manifest is None:  # no manifest: a whole tree is written
         pages, current = _every_page(catalogue, contents, ingested, manifest is not None)
-        removals = (manifest or set()) - documents - current
+        removals = set(manifest.paths()) - documents - current if manifest is not None else set()
     else:
         # A page a reader wrote for a file whose id another file keeps is the keeper's to
         # write again; so is the page of an id an article gave up, if another one claims it.
@@ -144,9 +161,9 @@ def _tree_changes(
         overwritten &= {id_ for id_ in overwritten if article_path(id_) in ingested.pages}
         owners = catalogue.owners(catalogue.released | overwritten)
         pages = _changed_pages(catalogue, contents, ingested, owners.values())
-        removals = {path for path in manifest or () if not is_page(path)} - documents
+        removals = {*manifest.paths(high=PAGES), *manifest.paths(low=AFTER_PAGES)} - documents
         released = catalogue.released - owners.keys()
-        removals |= {article_path(id_) for id_ in released} & (manifest or set())
+        removals |= {path for id_ in released if (path := article_path(id_)) in manifest}
     return TreeChanges(pages, due, frozenset(removals))
 
 

@@ -10,8 +10,8 @@ publisher replaces files with os.replace, so a response is always one complete v
 from __future__ import annotations
 
 import gzip
-import json
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +19,9 @@ from pathlib import Path
 from werkzeug.http import http_date
 
 from feeds.text import hex_digest
+from feeds.tree.manifest import MANIFEST, open_lookup
 from feeds.tree.urls import feed_of
-from feeds.tree.writer import COMPRESSIBLE, MANIFEST, gzip_bytes
+from feeds.tree.writer import COMPRESSIBLE, gzip_bytes
 
 CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
@@ -82,8 +83,7 @@ class PublishedTree:
         self.max_age = max_age
         self.cache_bytes = cache_bytes
         self._lock = threading.Lock()
-        self._manifest_stamp: tuple[int, int, int] | None = None
-        self._paths: frozenset[str] = frozenset()
+        self._lookups = threading.local()  # each thread's connection to the manifest
         self._cache: dict[str, Resource] = {}
         self._cached_bytes = 0
 
@@ -91,7 +91,7 @@ class PublishedTree:
         """The resource published at a request path (without its leading "/"), or None."""
         if path == "":
             path = "index.html"
-        if path not in self._published_paths():
+        if not self._listed(path):
             return None
         target = os.path.join(self.root, path)
         try:
@@ -116,24 +116,34 @@ class PublishedTree:
             return path.startswith(("feeds/", "articles/")) or (
                 "/" not in path and path.endswith(SITE_SUFFIXES)
             )
-        return path in self._published_paths() and not os.path.lexists(self.root / path)
+        return self._listed(path) and not os.path.lexists(self.root / path)
 
-    def _published_paths(self) -> frozenset[str]:
-        manifest = self.root / MANIFEST
+    def _listed(self, path: str) -> bool:
+        """Whether the manifest lists a path (asked of SQLite: the list is never read whole)."""
+        lookup = self._lookup()
+        if lookup is None:
+            return False
         try:
-            stat = manifest.stat()
+            found = lookup.execute("SELECT 1 FROM published WHERE path = ?", (path,)).fetchone()
+        except sqlite3.Error:
+            return False  # mid-replacement or damaged: served again once the builder mends it
+        return found is not None
+
+    def _lookup(self) -> sqlite3.Connection | None:
+        """This thread's connection to the manifest; a new one when the file was replaced
+        (a wiped tree published again)."""
+        try:
+            inode = os.stat(self.root / MANIFEST).st_ino
         except OSError:
-            return frozenset()  # nothing published yet
-        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        if stamp != self._manifest_stamp:
-            try:
-                listed = json.loads(manifest.read_text("utf-8"))
-            except (OSError, ValueError):
-                return self._paths  # mid-replacement or damaged: keep the last good list
-            with self._lock:
-                self._paths = frozenset(p for p in listed if isinstance(p, str))
-                self._manifest_stamp = stamp
-        return self._paths
+            return None  # nothing published yet
+        held: tuple[int, sqlite3.Connection | None] | None = getattr(self._lookups, "held", None)
+        if held is not None and held[0] == inode:
+            return held[1]
+        if held is not None and held[1] is not None:
+            held[1].close()
+        connection = open_lookup(self.root)
+        self._lookups.held = (inode, connection)
+        return connection
 
     def _load(self, path: str, target: str) -> Resource | None:
         real_root = os.path.realpath(self.root)

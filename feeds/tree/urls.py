@@ -66,14 +66,14 @@ def archive_path(slug: str, number: int) -> str:
     return f"feeds/{slug}/archive/{number}.atom"
 
 
+# Every article's page, and nothing else, has a path from PAGES up to AFTER_PAGES ("0"
+# follows "/").
+PAGES, AFTER_PAGES = "articles/", "articles0"
+
+
 def article_path(article_id: str) -> str:
     """Path of an article's permalink page relative to the output dir."""
-    return f"articles/{_page_name(article_id)}.html"
-
-
-def is_page(path: str) -> bool:
-    """Whether a published path is an article's page (see article_path)."""
-    return path.startswith("articles/")
+    return f"{PAGES}{_page_name(article_id)}.html"
 
 
 def absolute(base_url: str, path: str) -> str:

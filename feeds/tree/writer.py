@@ -16,17 +16,15 @@ import contextlib
 import errno
 import gzip
 import itertools
-import json
 import os
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from pathlib import Path, PurePosixPath
 
 from feeds.errors import PublishError
+from feeds.tree.manifest import Manifest, read_listed
 
-MANIFEST = ".feeds-manifest.json"
 # What a PublishError says about the tree: a write can fail before anything changed, or
 # part-way, when some documents are already new versions (each one whole).
 UNCHANGED = "nothing was changed"
@@ -59,7 +57,7 @@ def publish(
     Paths in `keep` are neither written nor removed: the last good version of something
     that failed this time stays published.
     """
-    previous = read_manifest(output_dir) or set()
+    previous = read_listed(output_dir) or set()
     removals = previous - set(files) - set(keep)
     return publish_changes(output_dir, files.items(), removals, upcoming=files)
 
@@ -71,36 +69,34 @@ def publish_changes(
     written_elsewhere: Iterable[str] = (),
     upcoming: Iterable[str] = (),
     *,
-    manifest: Collection[str] | None = None,
+    manifest: Manifest | None = None,
 ) -> PublishResult:
     """Write these documents (skipping unchanged bytes), remove these paths, update the manifest.
 
     `writes` may be a generator: documents are written as they come, so a build need not
     hold them all in memory. `written_elsewhere`: paths other processes already wrote with
     `write_if_changed`, to list in the manifest. `upcoming`: the paths `writes` will give.
-    `manifest`: the manifest as the caller read it this build (read here when None: at a
-    million articles, reading it costs half a second).
+    `manifest`: the tree's manifest, as the caller opened it this build (else opened here).
     """
-    listed = set(manifest) if manifest is not None else read_manifest(output_dir) or set()
-    # The web app serves only listed paths. A build killed after writing a feed but before
-    # the final manifest would leave the feed linking pages that are not served yet, so
-    # every path is listed before it is written (a listed path not there yet is a 404).
-    announced = listed | set(written_elsewhere) | set(upcoming)
-    if announced != listed:
-        write_atomic(output_dir / MANIFEST, _manifest_bytes(announced))
-        listed = announced
-    written: list[str] = []
-    unchanged: list[str] = []
-    for relative, document in writes:
-        (written if write_if_changed(output_dir, relative, document) else unchanged).append(
-            relative
-        )
-        listed.add(relative)
-    stale = sorted(set(removals) - set(written) - set(unchanged))
-    for relative in stale:
-        _remove(output_dir, relative)
-        listed.discard(relative)
-    write_atomic(output_dir / MANIFEST, _manifest_bytes(listed))
+    listed = manifest if manifest is not None else Manifest.create(output_dir)
+    try:
+        # The web app serves only listed paths. A build killed after writing a feed but
+        # before the removals would leave the feed linking pages that are not served yet,
+        # so every path is listed before it is written (a listed path not there yet is a 404).
+        listed.add(itertools.chain(written_elsewhere, upcoming))
+        written: list[str] = []
+        unchanged: list[str] = []
+        for relative, document in writes:
+            changed = write_if_changed(output_dir, relative, document)
+            (written if changed else unchanged).append(relative)
+        listed.add(itertools.chain(written, unchanged))
+        stale = sorted(set(removals) - set(written) - set(unchanged))
+        for relative in stale:
+            _remove(output_dir, relative)
+        listed.discard(stale)
+    finally:
+        if manifest is None:
+            listed.close()
     return PublishResult(tuple(written), tuple(unchanged), tuple(stale))
 
 
@@ -309,27 +305,6 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return False
 
 
-def read_manifest(output_dir: Path) -> set[str] | None:
-    """The paths the publisher wrote, or None when there is no (usable) manifest."""
-    try:
-        listed = json.loads((output_dir / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None  # first build, or a damaged manifest: nothing is removed
-    if not isinstance(listed, list):
-        return None
-    return {p for p in listed if isinstance(p, str)}
-
-
-def _manifest_bytes(paths: Collection[str]) -> bytes:
-    """The manifest's bytes: a JSON array, a path a line (as json.dumps with indent=0
-    writes it; its encoder with an indent is Python's own, and ten times slower than
-    encoding each path with the C one)."""
-    if not paths:
-        return b"[]\n"
-    quoted = map(encode_basestring, sorted(paths))
-    return ("[\n" + ",\n".join(quoted) + "\n]\n").encode("utf-8")
-
-
 def tidy_interrupted(output_dir: Path, dirs: Iterable[Path], since_ns: int) -> tuple[int, int]:
     """After a build that was killed: remove the temp files dead processes left in `dirs`
     and the pages it wrote but never listed (one may be cut short: see write_if_changed;
@@ -346,7 +321,7 @@ def tidy_interrupted(output_dir: Path, dirs: Iterable[Path], since_ns: int) -> t
                     with contextlib.suppress(OSError):
                         os.unlink(os.path.join(parent, name))
                         removed += 1
-    listed = read_manifest(output_dir) or set()
+    listed = read_listed(output_dir) or set()
     found = set()
     for top in ("articles", "feeds"):  # only where the publisher writes: never a user's file
         for parent, _, names in os.walk(output_dir / top):
@@ -362,7 +337,8 @@ def tidy_interrupted(output_dir: Path, dirs: Iterable[Path], since_ns: int) -> t
                         continue
                     found.add(relative.removesuffix(".gz"))  # a twin goes with its document
     if found - listed:
-        write_atomic(output_dir / MANIFEST, _manifest_bytes(listed | found))
+        with contextlib.closing(Manifest.create(output_dir)) as manifest:
+            manifest.add(found - listed)
     return removed, len(found - listed)
 
 
