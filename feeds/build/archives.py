@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -114,7 +115,7 @@ def plan_archives(
     contents: SiteContents,
     shown: Mapping[str, Sequence[str]],
     states: Mapping[str, ArchiveState],
-    changed: frozenset[str],
+    changed: AbstractSet[str],
     restore_from: Restore,
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build. `shown`: the ids in each feed's Atom document;

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -106,7 +107,7 @@ def feed_documents(
     catalogue: Catalogue,
     contents: SiteContents,
     chosen: FeedsToRender,
-    changed: frozenset[str],
+    changed: AbstractSet[str],
 ) -> FeedDocuments:
     """The documents of the `chosen` feeds, by path; with archives on, also what leaves each
     feed for its archive, stored in the catalogue. A feed whose newest archive document
@@ -171,7 +172,7 @@ def _archive_plans(
     contents: SiteContents,
     chosen: FeedsToRender,
     serialised: Mapping[str, Sequence[Fragments]],
-    changed: frozenset[str],
+    changed: AbstractSet[str],
 ) -> dict[str, ArchivePlan]:
     """Every feed's archive after this build, stored in the catalogue (see plan_archives)."""
     shown = {

@@ -18,6 +18,7 @@ import resource
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -50,10 +51,10 @@ class Ingested:
 
     found: int  # article files in the source dir
     read: int  # files read this time
-    changed: frozenset[str]  # sources whose article appeared, changed or went away
+    changed: AbstractSet[str]  # sources whose article appeared, changed or went away
     deferred: frozenset[str]  # sources left for later: they may still be being written
     skipped: tuple[str, ...]  # why some directory entries are not articles
-    pages: frozenset[str]  # permalink pages already written, relative to the output dir
+    pages: AbstractSet[str]  # permalink pages already written, relative to the output dir
     pages_written: int  # how many of them had new bytes
     work: dict[str, float]  # seconds per stage of reading, summed over every process
     worker_peak_rss: int  # bytes, the largest worker process's peak (0: no workers)
@@ -72,6 +73,13 @@ def ingest(
     catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
     scan, candidates, gone, whole = _look(config, catalogue, only)
     to_read, waiting = _to_read(catalogue, candidates, settled)
+    # Found: every file of a whole scan; else every recorded file once this build has
+    # recorded, and the new ones left for later.
+    found = len(scan.files) if whole else None
+    new = set() if whole else {file.source for file, before in candidates if before is None}
+    new_waiting = len(new & waiting)
+    skipped = scan.skipped
+    del scan, candidates  # at a million files, what reading them does not need is let go
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
     recorded = _read_and_record(
         catalogue,
@@ -83,17 +91,12 @@ def ingest(
     )
     for source in gone:
         catalogue.forget(source)
-    if whole:
-        found = len(scan.files)
-    else:  # every recorded file, and the new ones left for later
-        new = {file.source for file, before in candidates if before is None}
-        found = catalogue.count_recorded() + len(new & waiting)
     return Ingested(
-        found,
+        found if found is not None else catalogue.count_recorded() + new_waiting,
         len(to_read),
-        recorded.changed | set(gone),
+        {*recorded.changed, *gone} if gone else recorded.changed,
         frozenset(waiting),
-        scan.skipped,
+        skipped,
         recorded.pages,
         recorded.pages_written,
         recorded.work,
@@ -188,8 +191,8 @@ def _to_read(
 class _Recorded:
     """What reading the new and changed files did, recorded in the catalogue."""
 
-    changed: frozenset[str]  # sources whose article appeared or changed
-    pages: frozenset[str]  # see Ingested
+    changed: AbstractSet[str]  # sources whose article appeared or changed
+    pages: AbstractSet[str]  # see Ingested
     pages_written: int
     work: dict[str, float]
     worker_peak_rss: int
@@ -223,7 +226,8 @@ def _read_and_record(
             done += 1
             if progress is not None:
                 progress(done, len(to_read))
-    return _Recorded(frozenset(changed), frozenset(pages), pages_written, work, max(peaks), dropped)
+    # The sets themselves, not frozen copies: at a million articles each holds a million.
+    return _Recorded(changed, pages, pages_written, work, max(peaks), dropped)
 
 
 def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
