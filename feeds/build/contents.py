@@ -30,7 +30,7 @@ class SiteContents:
     @cached_property
     def listings(self) -> list[Listing]:
         """Every article, one per id, newest first: read whole only where every article
-        counts (writing every page, archives, finding the pages no longer published)."""
+        counts (archives)."""
         return self.read_listings()
 
     @cached_property
