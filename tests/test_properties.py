@@ -251,7 +251,7 @@ def test_a_scan_is_compared_with_the_records_in_one_pass_as_with_sets(found, kep
     files = [SourceFile("/" + s, s, *found[s]) for s in sorted(found)]
     records = [(s, Known(*kept[s], "digest", None)) for s in sorted(kept)]
     changed, gone = _compare(files, iter(records))
-    assert [(f.source, k) for f, k in changed] == [
+    assert [(f.source, changed.known.get(f.source)) for f in changed.files] == [
         (s, dict(records).get(s)) for s in sorted(found) if kept.get(s) != found[s]
     ]
     assert gone == sorted(kept.keys() - found.keys())

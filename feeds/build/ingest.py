@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -19,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
@@ -72,15 +73,16 @@ def ingest(
     """Scan the source dir (or just the paths in `only`) and record every change in the
     catalogue (not yet committed); write the pages of changed articles into `pages_dir`."""
     scan, candidates, gone, whole = _look(config, catalogue, only)
-    to_read, waiting = _to_read(catalogue, candidates, settled)
     # Found: every file of a whole scan; else every recorded file once this build has
     # recorded, and the new ones left for later.
     found = len(scan.files) if whole else None
-    new = set() if whole else {file.source for file, before in candidates if before is None}
-    new_waiting = len(new & waiting)
     skipped = scan.skipped
-    del scan, candidates  # at a million files, what reading them does not need is let go
+    del scan  # at a million files, what reading them does not need is let go
+    to_read, waiting = _to_read(catalogue, candidates, settled)
+    new = set() if whole else {source for source in waiting if source not in candidates.known}
+    del candidates
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
+    files_read = len(to_read)
     recorded = _read_and_record(
         catalogue,
         to_read,
@@ -92,8 +94,8 @@ def ingest(
     for source in gone:
         catalogue.forget(source)
     return Ingested(
-        found if found is not None else catalogue.count_recorded() + new_waiting,
-        len(to_read),
+        found if found is not None else catalogue.count_recorded() + len(new),
+        files_read,
         {*recorded.changed, *gone} if gone else recorded.changed,
         frozenset(waiting),
         skipped,
@@ -105,17 +107,21 @@ def ingest(
     )
 
 
-# The new and changed files, each with its record (None for a new one): what a build reads,
-# unless a file is left to settle.
-Candidates = list[tuple[SourceFile, Known | None]]
+@dataclass
+class Candidates:
+    """The new and changed files, in the order of their paths, and what the catalogue knows
+    of the files it has a record of: what a build reads, unless a file is left to settle."""
+
+    files: list[SourceFile]
+    known: dict[str, Known]
 
 
 def _look(
     config: Config, catalogue: Catalogue, only: Collection[str] | None
 ) -> tuple[Scan, Candidates, list[str], bool]:
-    """The article files to consider, the new and changed ones among them (each with what
-    the catalogue knows of it), the recorded sources that are gone, and whether that is the
-    whole source dir (when `only` is None, or names a directory)."""
+    """The article files to consider, the new and changed ones among them, the recorded
+    sources that are gone, and whether that is the whole source dir (when `only` is None,
+    or names a directory)."""
     source = config.source
     looked = None if only is None else stat_sources(source.dir, only, source.extensions)
     if looked is None:
@@ -124,11 +130,8 @@ def _look(
         return scan, candidates, gone, True
     scan, missing = looked
     known = catalogue.known_of([file.source for file in scan.files])
-    candidates = [
-        (file, before)
-        for file in scan.files
-        if not _unchanged(file, before := known.get(file.source))
-    ]
+    changed = [file for file in scan.files if not _unchanged(file, known.get(file.source))]
+    candidates = Candidates(changed, known)
     # A deleted directory takes its files along.
     went = set(catalogue.known_of(missing))
     for directory in missing:
@@ -144,11 +147,11 @@ def _unchanged(file: SourceFile, before: Known | None) -> bool:
 def _compare(
     files: Sequence[SourceFile], recorded: Iterator[tuple[str, Known]]
 ) -> tuple[Candidates, list[str]]:
-    """The files that are new or whose size or time differs from their record, each with
-    its record; and the recorded sources no file has. Both lists are sorted by source, as
-    scans list them and the catalogue reads them back: one pass over each, and nothing of
-    the archive held but the scan."""
-    candidates: Candidates = []
+    """The files that are new or whose size or time differs from their record; and the
+    recorded sources no file has. Both are sorted by source, as scans list them and the
+    catalogue reads them back: one pass over each, and nothing of the archive held but the
+    scan."""
+    candidates = Candidates([], {})
     gone: list[str] = []
     record = next(recorded, None)
     for file in files:
@@ -160,31 +163,63 @@ def _compare(
             before = record[1]
             record = next(recorded, None)
         if not _unchanged(file, before):
-            candidates.append((file, before))
+            candidates.files.append(file)
+            if before is not None:
+                candidates.known[file.source] = before
     while record is not None:
         gone.append(record[0])
         record = next(recorded, None)
     return candidates, gone
 
 
+class ToRead:
+    """The files a build reads, handed out a batch at a time, each with what the catalogue
+    holds for it. A batch handed out is let go: at a million files, the list of them is
+    most of what a cold build holds, and what reading them records grows as it shrinks."""
+
+    def __init__(
+        self, catalogue: Catalogue, files: list[SourceFile], digests: dict[str, str]
+    ) -> None:
+        self._catalogue = catalogue
+        self._files = files[::-1]  # popped from the end, the first file first
+        self._digests = digests
+        self.total = len(files)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def batches(self, size: int) -> Iterator[list[tuple[SourceFile, Before]]]:
+        files = self._files
+        while files:
+            batch = [files.pop() for _ in range(min(size, len(files)))]
+            changes = self._catalogue.changes_of(file.source for file in batch)
+            yield [
+                (file, Before(self._digests.get(file.source), changes.get(file.source)))
+                for file in batch
+            ]
+
+
 def _to_read(
     catalogue: Catalogue, candidates: Candidates, settled: Settled | None
-) -> tuple[list[tuple[SourceFile, Before]], set[str]]:
-    """The new and changed files, each with what the catalogue holds for it; and those left
-    for a later build (changed, but perhaps still being written)."""
-    to_read: list[tuple[SourceFile, Before]] = []
+) -> tuple[ToRead, set[str]]:
+    """The new and changed files to read; and those left for a later build (changed, but
+    perhaps still being written)."""
     waiting: set[str] = set()
-    ready: list[tuple[SourceFile, Known | None]] = []
-    for file, before in candidates:
-        if settled is not None and not settled(file):
-            waiting.add(file.source)
-        else:
-            ready.append((file, before))
-    changes = catalogue.changes_of(file.source for file, _ in ready)
-    for file, before in ready:
-        digest = before.digest if before is not None else None
-        to_read.append((file, Before(digest, changes.get(file.source))))
-    return to_read, waiting
+    ready = candidates.files
+    if settled is not None:
+        ready = []
+        for file in candidates.files:
+            if settled(file):
+                ready.append(file)
+            else:
+                waiting.add(file.source)
+    candidates.files = []
+    digests = {
+        file.source: known.digest
+        for file in ready
+        if (known := candidates.known.get(file.source)) is not None
+    }
+    return ToRead(catalogue, ready, digests), waiting
 
 
 @dataclass(frozen=True)
@@ -201,7 +236,7 @@ class _Recorded:
 
 def _read_and_record(
     catalogue: Catalogue,
-    to_read: Sequence[tuple[SourceFile, Before]],
+    to_read: ToRead,
     settings: ReadSettings,
     pages_dir: Path | None,
     images: ImageSigner | None,
@@ -225,7 +260,7 @@ def _read_and_record(
             dropped += outcome.head_image_dropped
             done += 1
             if progress is not None:
-                progress(done, len(to_read))
+                progress(done, to_read.total)
     # The sets themselves, not frozen copies: at a million articles each holds a million.
     return _Recorded(changed, pages, pages_written, work, max(peaks), dropped)
 
@@ -248,25 +283,25 @@ def _record(catalogue: Catalogue, outcome: Outcome) -> bool:
 
 
 def _batches(
-    to_read: Sequence[tuple[SourceFile, Before]],
+    to_read: ToRead,
     settings: ReadSettings,
     pages_dir: Path | None,
     images: ImageSigner | None,
     peaks: list[int],
 ) -> Iterator[Batch]:
     """Read the files in batches, here or in worker processes when there are enough."""
-    batches = [to_read[i : i + BATCH] for i in range(0, len(to_read), BATCH)]
+    batches = to_read.batches(BATCH)
     workers = os.cpu_count() or 1
-    if len(to_read) < POOL_FROM or workers < 2:
+    if to_read.total < POOL_FROM or workers < 2:
         for batch in batches:
             yield read_files(batch, settings, pages_dir, images)
         return
     context = _pool_context()
-    finished = 0
     # Tasks handed out ahead of the one this process is storing: enough that no worker
     # waits, few enough that, should storing fall behind, what the workers have read
     # does not pile up here.
     ahead = IN_FLIGHT * workers
+    sent: deque[tuple[list[tuple[SourceFile, Before]], Future[tuple[Batch, int]]]] = deque()
     try:
         with ProcessPoolExecutor(
             max_workers=workers,
@@ -274,20 +309,19 @@ def _batches(
             initializer=_start_worker,
             initargs=(settings, pages_dir, images),
         ) as pool:
-            queued = iter(batches)
             with _frozen():  # the first tasks fork the workers, if it forks
-                sent = deque(pool.submit(_read_batch, batch) for batch in islice(queued, ahead))
+                sent.extend((b, pool.submit(_read_batch, b)) for b in islice(batches, ahead))
             while sent:
-                read, peak = sent.popleft().result()
-                sent.extend(pool.submit(_read_batch, batch) for batch in islice(queued, 1))
-                finished += 1
+                read, peak = sent[0][1].result()
+                sent.popleft()
+                sent.extend((b, pool.submit(_read_batch, b)) for b in islice(batches, 1))
                 peaks.append(peak)
                 yield read
     except (BrokenProcessPool, OSError) as exc:
         # Workers could not start or died (memory, a signal, a __main__ they cannot
         # import): the build is slower without them, never wrong.
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
-        for batch in batches[finished:]:
+        for batch in itertools.chain((b for b, _ in sent), batches):
             yield read_files(batch, settings, pages_dir, images)
 
 
