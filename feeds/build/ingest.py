@@ -301,7 +301,9 @@ def _batches(
     # waits, few enough that, should storing fall behind, what the workers have read
     # does not pile up here.
     ahead = IN_FLIGHT * workers
-    sent: deque[tuple[list[tuple[SourceFile, Before]], Future[tuple[Batch, int]]]] = deque()
+    # Each batch taken from `batches` with its task, from before the task is handed out (a
+    # pool that broke refuses it): should the pool fail, these are read here.
+    sent: deque[tuple[list[tuple[SourceFile, Before]], Future[tuple[Batch, int]] | None]] = deque()
     try:
         with ProcessPoolExecutor(
             max_workers=workers,
@@ -309,19 +311,27 @@ def _batches(
             initializer=_start_worker,
             initargs=(settings, pages_dir, images),
         ) as pool:
+
+            def hand_out(count: int) -> None:
+                for batch in islice(batches, count):
+                    sent.append((batch, None))
+                    sent[-1] = (batch, pool.submit(_read_batch, batch))
+
             with _frozen():  # the first tasks fork the workers, if it forks
-                sent.extend((b, pool.submit(_read_batch, b)) for b in islice(batches, ahead))
+                hand_out(ahead)
             while sent:
-                read, peak = sent[0][1].result()
+                task = sent[0][1]
+                assert task is not None, "handed out, or the pool failed"
+                read, peak = task.result()
                 sent.popleft()
-                sent.extend((b, pool.submit(_read_batch, b)) for b in islice(batches, 1))
                 peaks.append(peak)
-                yield read
+                yield read  # first: a pool that fails as the next task is handed out
+                hand_out(1)  # must not take this batch's outcomes with it
     except (BrokenProcessPool, OSError) as exc:
         # Workers could not start or died (memory, a signal, a __main__ they cannot
         # import): the build is slower without them, never wrong.
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
-        for batch in itertools.chain((b for b, _ in sent), batches):
+        for batch in itertools.chain((batch for batch, _ in sent), batches):
             yield read_files(batch, settings, pages_dir, images)
 
 
