@@ -8,6 +8,7 @@ raise max_examples in the profile below and drop derandomize for a local run.
 from __future__ import annotations
 
 import json
+import sqlite3
 import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from feeds.build.contents import site_contents, winners
 from feeds.build.ingest import _compare
 from feeds.build.selection import category_nodes, feed_specs, in_order, select_feeds
 from feeds.catalogue.records import Listing, encode, feed_order
+from feeds.catalogue.sql import StoredSet
 from feeds.catalogue.store import Catalogue, Known
 from feeds.clean.cleaner import clean_body
 from feeds.config import parse_config
@@ -255,6 +257,27 @@ def test_a_scan_is_compared_with_the_records_in_one_pass_as_with_sets(found, kep
         (s, dict(records).get(s)) for s in sorted(found) if kept.get(s) != found[s]
     ]
     assert gone == sorted(kept.keys() - found.keys())
+
+
+_ITEMS = st.lists(st.lists(st.text(max_size=3) | st.sampled_from(["a", "articles/a.html"])))
+
+
+@given(_ITEMS, _ITEMS)
+def test_a_stored_set_holds_what_a_python_set_would(batches, others):
+    """The sets a build keeps in the catalogue's connection, added to a batch at a time."""
+    db = sqlite3.connect(":memory:")
+    stored, kept = StoredSet(db, "things"), set()
+    for batch in batches:
+        stored.add(batch)
+        kept.update(batch)
+    assert len(stored) == len(kept) and bool(stored) == bool(kept)
+    assert sorted(stored) == sorted(kept)
+    assert all(item in stored for item in kept)
+    probes = {item for batch in others for item in batch}
+    assert {item for item in probes if item in stored} == probes & kept
+    assert stored & probes == kept & probes and stored - probes == kept - probes
+    assert {*stored, "x"} == kept | {"x"}
+    assert list(StoredSet(db, "things")) == []  # made again, it starts empty
 
 
 # -- choosing entries in SQLite chooses what choosing them in memory does ------------------

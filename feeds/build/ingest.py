@@ -27,6 +27,7 @@ from itertools import islice
 from pathlib import Path
 
 from feeds.build.workers import STAGES, Batch, Before, Outcome, ReadSettings, read_files
+from feeds.catalogue.sql import StoredSet
 from feeds.catalogue.store import Catalogue, Known
 from feeds.config import Config
 from feeds.images.signing import ImageSigner, image_signer
@@ -48,7 +49,8 @@ IN_FLIGHT = 3  # tasks per worker, handed out and not yet stored
 
 @dataclass(frozen=True)
 class Ingested:
-    """What a scan found and did."""
+    """What a scan found and did. The two sets of sources and pages are kept in the
+    catalogue's connection until the next build begins (see StoredSet)."""
 
     found: int  # article files in the source dir
     read: int  # files read this time
@@ -93,10 +95,11 @@ def ingest(
     )
     for source in gone:
         catalogue.forget(source)
+    recorded.changed.add(gone)
     return Ingested(
         found if found is not None else catalogue.count_recorded() + len(new),
         files_read,
-        {*recorded.changed, *gone} if gone else recorded.changed,
+        recorded.changed,
         frozenset(waiting),
         skipped,
         recorded.pages,
@@ -226,8 +229,8 @@ def _to_read(
 class _Recorded:
     """What reading the new and changed files did, recorded in the catalogue."""
 
-    changed: AbstractSet[str]  # sources whose article appeared or changed
-    pages: AbstractSet[str]  # see Ingested
+    changed: StoredSet  # sources whose article appeared or changed
+    pages: StoredSet  # see Ingested
     pages_written: int
     work: dict[str, float]
     worker_peak_rss: int
@@ -243,25 +246,24 @@ def _read_and_record(
     progress: Progress | None,
 ) -> _Recorded:
     """Read the files and record each outcome in the catalogue as it comes."""
-    changed: set[str] = set()
-    pages: set[str] = set()
+    # Kept in the catalogue's connection: at a million articles, as Python sets, they
+    # would take more memory than anything else a cold build holds.
+    changed = catalogue.build_set("changed_sources")
+    pages = catalogue.build_set("written_pages")
     pages_written = dropped = done = 0
     work = dict.fromkeys(STAGES, 0.0)
     peaks = [0]
     for batch in _batches(to_read, settings, pages_dir, images, peaks):
         for stage, seconds in batch.work.items():
             work[stage] += seconds
+        changed.add([outcome.source for outcome in batch.outcomes if _record(catalogue, outcome)])
+        pages.add([outcome.page for outcome in batch.outcomes if outcome.page is not None])
         for outcome in batch.outcomes:
-            if _record(catalogue, outcome):
-                changed.add(outcome.source)
-            if outcome.page is not None:
-                pages.add(outcome.page)
-                pages_written += outcome.page_written
+            pages_written += outcome.page_written
             dropped += outcome.head_image_dropped
             done += 1
             if progress is not None:
                 progress(done, to_read.total)
-    # The sets themselves, not frozen copies: at a million articles each holds a million.
     return _Recorded(changed, pages, pages_written, work, max(peaks), dropped)
 
 

@@ -38,7 +38,7 @@ from feeds.catalogue.records import (
 from feeds.catalogue.search_index import DROP as DROP_SEARCH
 from feeds.catalogue.search_index import SCHEMA as SEARCH_SCHEMA
 from feeds.catalogue.search_index import SearchIndex
-from feeds.catalogue.sql import rows_for_keys
+from feeds.catalogue.sql import StoredSet, rows_for_keys
 from feeds.model import Article, CategoryPath, Fragments
 from feeds.text import html_text
 
@@ -459,6 +459,11 @@ class Catalogue:
             self._logged = True
         self._db.execute("BEGIN")
         self.fresh = False
+
+    def build_set(self, name: str) -> StoredSet:
+        """An empty set of strings kept in this catalogue's connection (see StoredSet), for
+        what a build notes of every article it reads."""
+        return StoredSet(self._db, name)
 
     def fill_search(self) -> None:
         """Fill the search index from the articles stored, and commit (see SearchIndex.fill):
