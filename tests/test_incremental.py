@@ -260,12 +260,12 @@ def test_a_dead_worker_leaves_its_files_to_the_builder(tmp_path, monkeypatch, ca
     from feeds.build import ingest
 
     _read_batch, _dying = ingest._read_batch, dying
+    monkeypatch.setattr(ingest, "_read_batch", _dies_on_a_batch)
+    monkeypatch.setattr(ingest, "BATCH", 8)
+    monkeypatch.setattr(ingest.threading, "active_count", lambda: 1)  # forked workers
     sites = []
     for name, pool_from in (("died", 1), ("serial", 10**9)):
-        monkeypatch.setattr(ingest, "_read_batch", _dies_on_a_batch)
-        monkeypatch.setattr(ingest, "BATCH", 8)
         monkeypatch.setattr(ingest, "POOL_FROM", pool_from)
-        monkeypatch.setattr(ingest.threading, "active_count", lambda: 1)  # forked workers
         site = make_site(tmp_path / name, examples=False)
         generate(site.articles, 100)
         for path in site.articles.iterdir():

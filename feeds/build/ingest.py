@@ -27,6 +27,7 @@ from itertools import islice
 from pathlib import Path
 
 from feeds.build.workers import STAGES, Batch, Before, Outcome, ReadSettings, read_files
+from feeds.catalogue.records import Change
 from feeds.catalogue.sql import StoredSet
 from feeds.catalogue.store import Catalogue, Known
 from feeds.config import Config
@@ -81,10 +82,9 @@ def ingest(
     skipped = scan.skipped
     del scan  # at a million files, what reading them does not need is let go
     to_read, waiting = _to_read(catalogue, candidates, settled)
-    new = set() if whole else {source for source in waiting if source not in candidates.known}
+    new_waiting = 0 if whole else sum(source not in candidates.known for source in waiting)
     del candidates
     images = image_signer(config, make_key=pages_dir is not None)  # `feeds check` makes none
-    files_read = len(to_read)
     recorded = _read_and_record(
         catalogue,
         to_read,
@@ -97,8 +97,8 @@ def ingest(
         catalogue.forget(source)
     recorded.changed.add(gone)
     return Ingested(
-        found if found is not None else catalogue.count_recorded() + len(new),
-        files_read,
+        found if found is not None else catalogue.count_recorded() + new_waiting,
+        to_read.total,
         recorded.changed,
         frozenset(waiting),
         skipped,
@@ -181,25 +181,23 @@ class ToRead:
     most of what a cold build holds, and what reading them records grows as it shrinks."""
 
     def __init__(
-        self, catalogue: Catalogue, files: list[SourceFile], digests: dict[str, str]
+        self, catalogue: Catalogue, files: list[SourceFile], known: dict[str, Known]
     ) -> None:
         self._catalogue = catalogue
         self._files = files[::-1]  # popped from the end, the first file first
-        self._digests = digests
+        self._known = known
         self.total = len(files)
-
-    def __len__(self) -> int:
-        return self.total
 
     def batches(self, size: int) -> Iterator[list[tuple[SourceFile, Before]]]:
         files = self._files
         while files:
             batch = [files.pop() for _ in range(min(size, len(files)))]
             changes = self._catalogue.changes_of(file.source for file in batch)
-            yield [
-                (file, Before(self._digests.get(file.source), changes.get(file.source)))
-                for file in batch
-            ]
+            yield [(file, self._before(file.source, changes)) for file in batch]
+
+    def _before(self, source: str, changes: dict[str, Change]) -> Before:
+        known = self._known.get(source)
+        return Before(None if known is None else known.digest, changes.get(source))
 
 
 def _to_read(
@@ -217,12 +215,7 @@ def _to_read(
             else:
                 waiting.add(file.source)
     candidates.files = []
-    digests = {
-        file.source: known.digest
-        for file in ready
-        if (known := candidates.known.get(file.source)) is not None
-    }
-    return ToRead(catalogue, ready, digests), waiting
+    return ToRead(catalogue, ready, candidates.known), waiting
 
 
 @dataclass(frozen=True)
