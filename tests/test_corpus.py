@@ -93,6 +93,35 @@ def test_real_lengths_spread_like_a_real_scrape() -> None:
     assert sum("<p><strong>十、" in text for text in long) > 10
 
 
+def distinct_pairs(text: str) -> tuple[int, set[str]]:
+    """How many pairs of Chinese characters the body's text holds, and which."""
+    body = re.sub("<[^>]*>", " ", text.split("\n---\n", 2)[2])
+    pairs = [a + b for a, b in zip(body, body[1:], strict=False) if CJK.fullmatch(a + b)]
+    return len(pairs), set(pairs)
+
+
+CJK = re.compile("[\u4e00-\u9fff]{2}")
+SAMPLE = REPO.parent / "shared" / "samples" / "000_c956da2606e02062.txt"
+
+
+def test_real_lengths_use_words_as_varied_as_the_samples() -> None:
+    # A search index's size and cost grow with the distinct pairs of characters in each
+    # article and in the archive: the phrase lists alone repeat a few hundred of them.
+    counted, in_sample = distinct_pairs(SAMPLE.read_text(encoding="utf-8"))
+    assert 0.6 <= len(in_sample) / counted <= 0.7
+    vocabulary: set[str] = set()
+    shares = []
+    for _, text in iter_articles(1000, seed=6, lengths="real"):
+        count, pairs = distinct_pairs(text)
+        vocabulary |= pairs
+        if counted / 2 <= count <= counted * 2:
+            shares.append(len(pairs) / count)
+    assert 0.58 <= sum(shares) / len(shares) <= 0.75
+    assert len(vocabulary) > 80_000
+    short = set().union(*(distinct_pairs(text)[1] for _, text in iter_articles(1000, seed=6)))
+    assert len(short) < 1000
+
+
 def test_real_lengths_keep_the_samples_proportions_of_cruft_and_images() -> None:
     for lengths in ("sample", "real"):
         texts = [text for _, text in iter_articles(400, seed=2, lengths=lengths)]

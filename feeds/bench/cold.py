@@ -41,7 +41,7 @@ from typing import Any, get_args
 
 import yaml
 
-from feeds.bench.corpus import Lengths, generate
+from feeds.bench.corpus import Lengths, corpus_name, generate
 from feeds.bench.hugo import HugoRuns
 from feeds.build.builder import FILLING
 from feeds.catalogue.store import FILE_NAME
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         corpora = args.corpus or Path(scratch)
         for size in sizes:
-            corpus = corpora / f"corpus-{args.lengths}-{size}"
+            corpus = corpora / corpus_name(size, args.lengths)
             if len(list(corpus.glob("*.txt"))) != size:
                 generate(corpus, size, lengths=args.lengths)
             _measure(corpus, Path(scratch) / f"sites-{size}", size, args.runs, args.extras)

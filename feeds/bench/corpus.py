@@ -1,13 +1,15 @@
 """Synthetic article files in the shape of the real Sina Finance sample.
 
-They feed the shipped examples (`examples/articles`) and the benchmarks. Text is
-composed from short generic phrase lists; the only source of variety is one
-`random.Random(seed)`, so a (count, seed, lengths) triple always gives the same bytes.
+They feed the shipped examples (`examples/articles`) and the benchmarks. The only source
+of variety is one `random.Random(seed)`, so a (count, seed, lengths) triple always gives
+the same bytes.
 
-Two spreads of article length: `sample`, a few paragraphs each, as short as the one real
-sample (the shipped examples and the test fixtures), and `real`, the spread of a real
-scrape, one article in twenty a long one (an analysis, a table of figures, a gallery).
-Everything else (front matter, images, the cruft after the text) is drawn alike in both.
+Two shapes of article: `sample`, a few paragraphs each, as short as the one real sample,
+written from short generic phrase lists (the shipped examples and the test fixtures); and
+`real`, for the benchmarks, in the spread of lengths of a real scrape, one article in
+twenty a long one (an analysis, a table of figures, a gallery), with most sentences drawn
+from a vocabulary as varied as real text's (see _Vocabulary). Everything else (front
+matter, images, the cruft after the text) is drawn alike in both.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from bisect import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Generic, Literal, TypeVar, get_args
 
@@ -27,6 +31,10 @@ from feeds.text import hex_digest
 _T = TypeVar("_T")
 
 Lengths = Literal["sample", "real"]
+
+# Raised whenever what a (count, seed, lengths) triple gives changes: the benchmarks keep
+# corpora between runs under a name that holds it.
+VERSION = 2
 
 _START = datetime(2022, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 181 * 24 * 3600  # January to June 2022
@@ -236,8 +244,66 @@ def _paragraph(text: str) -> str:
     return f"<p>\u3000\u3000{text}</p>"
 
 
-def _sentences(rng: random.Random, most: int) -> str:
-    return "".join(_sentence(rng) for _ in range(1 + _below(rng, most)))
+class _Vocabulary:
+    """Words as they come in real text, for the `real` lengths: a few very often and most
+    rarely (Zipf's law), made of characters of which a few are frequent and most are not.
+    An article then holds about as many distinct pairs of characters as the sample (two
+    in three), and a corpus's vocabulary keeps growing with it, as a real archive's does;
+    the phrase lists alone would repeat a few hundred pairs, which flatters a search
+    index's size and cost."""
+
+    def __init__(self, rng: random.Random) -> None:
+        phrases = "".join(_CLAUSES + _SUBJECTS + _GOALS + _POLICIES + _SECTORS + _STOCKS)
+        frequent = list(dict.fromkeys(c for c in phrases if "\u4e00" <= c <= "\u9fff"))
+        rare = [chr(code) for code in range(0x4E00, 0xA000) if chr(code) not in frequent]
+        _shuffle(rng, rare)
+        characters = frequent + rare[:_CHARACTERS]
+        by_character = _cumulative(len(characters), _CHARACTER_EXPONENT)
+        self._words = [
+            "".join(_weighted(rng, characters, by_character) for _ in range(_word_length(rng)))
+            for _ in range(_WORDS)
+        ]
+        self._by_word = _cumulative(_WORDS, _WORD_EXPONENT)
+
+    def sentence(self, rng: random.Random) -> str:
+        """A clause or two of words, ended like the sample's."""
+        words = (_weighted(rng, self._words, self._by_word) for _ in range(4 + _below(rng, 11)))
+        return "".join(words) + _pick(rng, "，，，。")
+
+
+_CHARACTERS = 6000  # beyond those of the phrase lists: about what news text uses
+_CHARACTER_EXPONENT = 1.0
+_WORDS = 50_000
+_WORD_EXPONENT = 1.1
+
+
+def _cumulative(count: int, exponent: float) -> list[float]:
+    """Cumulative weights of `count` ranks under Zipf's law."""
+    return list(accumulate(1 / rank**exponent for rank in range(1, count + 1)))
+
+
+def _weighted(rng: random.Random, items: Sequence[_T], cumulative: list[float]) -> _T:
+    return items[bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+def _word_length(rng: random.Random) -> int:
+    """Most Chinese words are two characters long."""
+    draw = rng.random()
+    return 1 if draw < 0.1 else 2 if draw < 0.75 else 3 if draw < 0.9 else 4
+
+
+def _sentences(rng: random.Random, most: int, words: _Vocabulary | None) -> str:
+    """Up to `most` sentences: from the phrase lists alone, or with `words` most of them
+    drawn from a vocabulary."""
+    count = 1 + _below(rng, most)
+    if words is None:
+        return "".join(_sentence(rng) for _ in range(count))
+    return "".join(
+        _sentence(rng) if rng.random() < _PHRASED else words.sentence(rng) for _ in range(count)
+    )
+
+
+_PHRASED = 0.2  # of the sentences with a vocabulary, those from the phrase lists
 
 
 def _body_image(rng: random.Random, kind: str, day: str, caption: str = "") -> str:
@@ -252,10 +318,12 @@ def _body_image(rng: random.Random, kind: str, day: str, caption: str = "") -> s
 
 
 class _Blocks:
-    """The body's blocks of text, and how many more bytes they should take up."""
+    """The body's blocks of text, how many more bytes they should take up, and the words
+    to write them with."""
 
-    def __init__(self, blocks: list[str], budget: int) -> None:
+    def __init__(self, blocks: list[str], budget: int, words: _Vocabulary) -> None:
         self.items = blocks
+        self.words = words
         self.left = budget - sum(len(block.encode()) + 1 for block in blocks)
 
     def add(self, block: str) -> None:
@@ -282,7 +350,7 @@ def _analysis(rng: random.Random, blocks: _Blocks) -> None:
             section += 1
             heading = f"{_pick(rng, _SECTORS)}板块{_pick(rng, _GOALS)}"
             blocks.add(f"<p><strong>{_numeral(section)}、{heading}</strong></p>")
-        blocks.add(_paragraph(_sentences(rng, 5)))
+        blocks.add(_paragraph(_sentences(rng, 5, blocks.words)))
 
 
 def _table_row(rng: random.Random) -> str:
@@ -300,7 +368,7 @@ def _tables(rng: random.Random, blocks: _Blocks) -> None:
     """Tables of market figures, each after a paragraph that introduces it."""
     head = "<tr><th>代码</th><th>名称</th><th>收盘价</th><th>涨跌幅</th><th>成交额</th></tr>"
     while blocks.left > 0:
-        blocks.add(_paragraph(_sentences(rng, 3)))
+        blocks.add(_paragraph(_sentences(rng, 3, blocks.words)))
         rows = [head]
         room = blocks.left
         for _ in range(8 + _below(rng, 33)):
@@ -321,7 +389,7 @@ def _gallery(rng: random.Random, blocks: _Blocks, day: str) -> None:
         kind = _pick(rng, ("referrer", "plain", "protocol"))
         blocks.add(_body_image(rng, kind, day, caption))
         if rng.random() < 0.5:
-            blocks.add(_paragraph(_sentences(rng, 2)))
+            blocks.add(_paragraph(_sentences(rng, 2, blocks.words)))
 
 
 def _text(rng: random.Random, blocks: _Blocks, long: str, day: str) -> None:
@@ -333,7 +401,7 @@ def _text(rng: random.Random, blocks: _Blocks, long: str, day: str) -> None:
     elif long == "gallery":
         _gallery(rng, blocks, day)
     while blocks.left > 0 or len(blocks.items) < 3:
-        blocks.add(_paragraph(_sentences(rng, 4)))
+        blocks.add(_paragraph(_sentences(rng, 4, blocks.words)))
 
 
 def _file_bytes(rng: random.Random, long: str) -> int:
@@ -351,19 +419,22 @@ def _file_bytes(rng: random.Random, long: str) -> int:
 _BODY_OPENING = "\n<div>   \n"
 
 
-def _body(rng: random.Random, decks: _Decks, kind: str, day: str, around: int | None) -> str:
-    """The body after the front matter. `around`: with `real` lengths, the bytes of the file
-    outside the body's text (front matter, cruft), which its size includes; with the
-    sample's, None."""
+def _body(
+    rng: random.Random, decks: _Decks, kind: str, day: str, fit: tuple[int, _Vocabulary] | None
+) -> str:
+    """The body after the front matter. `fit`: with `real` lengths, the bytes of the file
+    outside the body's text (front matter, cruft), which its size includes, and the words
+    to write with; with the sample's, None."""
     blocks: list[str] = []
     if decks.original_title.draw():
         blocks.append(_paragraph(f"原标题：{_title(rng, kind, quoted=False)}"))
-    if around is None:
+    if fit is None:
         for _ in range(3 + _below(rng, 6)):
-            blocks.append(_paragraph(_sentences(rng, 3)))
+            blocks.append(_paragraph(_sentences(rng, 3, None)))
     else:
         long = decks.long.draw()
-        _text(rng, _Blocks(blocks, _file_bytes(rng, long) - around), long, day)
+        around, words = fit
+        _text(rng, _Blocks(blocks, _file_bytes(rng, long) - around, words), long, day)
     image = decks.image.draw()
     if image != "none":
         blocks.insert(1 + _below(rng, len(blocks) - 1), _body_image(rng, image, day))
@@ -400,8 +471,9 @@ def _date(instant: datetime, kind: str) -> str:
 
 
 def _article(
-    rng: random.Random, decks: _Decks, digest: str, instant: datetime, lengths: Lengths
+    rng: random.Random, decks: _Decks, digest: str, instant: datetime, words: _Vocabulary | None
 ) -> str:
+    """An article file; `words` for the `real` lengths."""
     kind = decks.categories.draw()
     title = _title(rng, "tech" if kind == "tech" else "finance", decks.quoted_title.draw())
     day = instant.astimezone(_SHANGHAI).strftime("%Y%m%d")
@@ -430,12 +502,12 @@ def _article(
         lines.append(f"id: sina-{digest}")
     lines.append("---")
     front = "\n".join(lines) + "\n"
-    around = None
-    if lengths == "real":
+    fit = None
+    if words is not None:
         # The text is fitted to the file size as if the cruft were there: without it, the
         # file is that much smaller, as a real page scraped without it would be.
-        around = len(front.encode()) + len(_BODY_OPENING) + len(_CRUFT_TAIL.encode())
-    return front + _body(rng, decks, kind, day, around)
+        fit = len(front.encode()) + len(_BODY_OPENING) + len(_CRUFT_TAIL.encode()), words
+    return front + _body(rng, decks, kind, day, fit)
 
 
 def _digest(seed: int, index: int) -> str:
@@ -451,6 +523,7 @@ def iter_articles(
         raise ValueError(f"count must be zero or more, not {count}")
     rng = random.Random(seed)
     decks = _Decks.new(rng)
+    words = _Vocabulary(rng) if lengths == "real" else None
     # Each article owns one time slot and a jitter inside it, so dates never collide;
     # shuffling the slots keeps file order from matching date order.
     step = max(1, _SPAN_SECONDS // max(count, 1))
@@ -460,7 +533,12 @@ def iter_articles(
     for index, slot in enumerate(slots):
         instant = _START + timedelta(seconds=slot * step + _below(rng, step))
         digest = _digest(seed, index)
-        yield f"{index:0{width}d}_{digest}.txt", _article(rng, decks, digest, instant, lengths)
+        yield f"{index:0{width}d}_{digest}.txt", _article(rng, decks, digest, instant, words)
+
+
+def corpus_name(count: int, lengths: Lengths) -> str:
+    """The name of the directory a benchmark keeps a corpus in between runs."""
+    return f"corpus-v{VERSION}-{lengths}-{count}"
 
 
 def generate(directory: Path, count: int, *, seed: int = 0, lengths: Lengths = "sample") -> int:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import quote
 
-from feeds.bench.corpus import Lengths, generate
+from feeds.bench.corpus import Lengths, corpus_name, generate
 from feeds.build.builder import FILLING
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, load_config
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for size in (int(size) for size in args.articles.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
-            corpus = (args.corpus or Path(scratch)) / f"corpus-{args.lengths}-{size}"
+            corpus = (args.corpus or Path(scratch)) / corpus_name(size, args.lengths)
             if len(list(corpus.glob("*.txt"))) != size:
                 generate(corpus, size, lengths=args.lengths)
             print(f"search, {size:,} articles in {args.lengths} lengths")
