@@ -3,12 +3,14 @@
 import os
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 from feedcheck import assert_parses_cleanly
 from sites import FIXED_MTIME, article_text, make_site
 
 from feeds.build.builder import Builder
+from feeds.catalogue import store
 from feeds.catalogue.store import FILE_NAME
 from feeds.tree.urls import entry_id
 
@@ -112,6 +114,14 @@ def test_a_broken_edit_keeps_the_last_good_version_until_fixed(site):
     fixed = site.build()
     assert fixed.ok
     assert "修好了" in entries(site) and "好版本" not in entries(site)
+
+
+def test_the_problems_reported_are_read_without_passing_over_every_source(site):
+    site.write("fragile.txt", "---\ntitle: 'unclosed\n---\n<p>x</p>\n")
+    assert any(e.startswith("fragile.txt:") for e in site.build().errors)
+    with closing(sqlite3.connect(site.public / ".feeds" / FILE_NAME)) as catalogue:
+        plan = catalogue.execute("EXPLAIN QUERY PLAN " + store._PROBLEMS).fetchall()
+    assert [step[-1] for step in plan] == ["SCAN sources USING INDEX sources_with_problems"]
 
 
 def test_a_damaged_catalogue_is_rebuilt(site, caplog):

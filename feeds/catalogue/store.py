@@ -77,10 +77,19 @@ CREATE TABLE IF NOT EXISTS articles (
 -- change of the site (newest_update).
 CREATE INDEX IF NOT EXISTS articles_by_id ON articles (id, source);
 CREATE INDEX IF NOT EXISTS articles_by_update ON articles (updated, source);
+-- The sources with an error or warnings, which every build reports: most have none, so
+-- that a build reads these rows without passing over every source.
+CREATE INDEX IF NOT EXISTS sources_with_problems ON sources (source)
+    WHERE error IS NOT NULL OR warnings != '[]';
 -- The ids more than one article claims: found as each article is recorded, so that a
 -- build never reads every id to look for them.
 CREATE TABLE IF NOT EXISTS shared_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+# Read through the index sources_with_problems, whose condition it repeats.
+_PROBLEMS = (
+    "SELECT error, warnings FROM sources"
+    " WHERE error IS NOT NULL OR warnings != '[]' ORDER BY source"
+)
 # When a build first saw each file's content change (see feeds.build.workers): not derived from the
 # files, so unlike the tables above a change of rules keeps it. Only a lost catalogue loses
 # it, and then those articles' `updated` goes back to their `date`.
@@ -162,7 +171,7 @@ class Catalogue:
                 )
                 fresh = True
             else:
-                fresh = connection.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+                fresh = connection.execute("SELECT 1 FROM sources LIMIT 1").fetchone() is None
             if fresh and where != ":memory:":
                 # A cold build writes the whole archive in one transaction: with a rollback
                 # journal its pages go straight into the file, where the write-ahead log
@@ -431,10 +440,7 @@ class Catalogue:
         """The current errors and warnings of every source, in source order."""
         errors: list[str] = []
         warnings: list[str] = []
-        rows = self._db.execute(
-            "SELECT error, warnings FROM sources"
-            " WHERE error IS NOT NULL OR warnings != '[]' ORDER BY source"
-        )
+        rows = self._db.execute(_PROBLEMS)
         for error, listed in rows:
             if error:
                 errors.append(error)
