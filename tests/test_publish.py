@@ -50,6 +50,20 @@ def test_mtime_is_the_documents_own_time(tmp_path):
     assert (tmp_path / "feeds/a.atom").stat().st_mtime == T + 60
 
 
+def test_twins_made_ahead_each_belong_to_their_own_document(tmp_path):
+    # Twins are compressed a few documents ahead of the one being written, in threads.
+    files = {f"feeds/f{i}.atom": D(f"<feed>{i}</feed>".encode() * (1 + i * 500)) for i in range(40)}
+    files |= {f"articles/p{i}.html": D(b"page %d" % i) for i in range(0, 40, 3)}
+    result = publish(tmp_path, files)
+    assert result.written == tuple(files)
+    for relative, document in files.items():
+        twin = tmp_path / f"{relative}.gz"
+        if relative.startswith("feeds/"):
+            assert gzip.decompress(twin.read_bytes()) == document.data
+        else:
+            assert not twin.exists()
+
+
 def test_text_documents_get_a_deterministic_gzip_twin(tmp_path):
     body = "订阅".encode() * 1000
     publish(tmp_path / "one", {"feeds/a.atom": D(body), "image.png": D(b"\x89PNG")})

@@ -18,7 +18,9 @@ import gzip
 import itertools
 import os
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +32,9 @@ from feeds.tree.manifest import Manifest, read_listed
 UNCHANGED = "nothing was changed"
 HALF_WAY = "every published file is still whole, and the next build completes the update"
 COMPRESSIBLE = (".atom", ".rss", ".json", ".html", ".xml", ".txt")
+# zlib lets go of the GIL while it compresses: the twins of the next documents are made on
+# the other cores while one is written.
+_COMPRESSORS = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -86,9 +91,10 @@ def publish_changes(
         listed.add(itertools.chain(written_elsewhere, upcoming))
         written: list[str] = []
         unchanged: list[str] = []
-        for relative, document in writes:
-            changed = write_if_changed(output_dir, relative, document)
-            (written if changed else unchanged).append(relative)
+        with ThreadPoolExecutor(_COMPRESSORS, thread_name_prefix="gzip") as compressors:
+            for relative, document, twin in _twins_ahead(writes, compressors):
+                changed = write_if_changed(output_dir, relative, document, twin=twin)
+                (written if changed else unchanged).append(relative)
         listed.add(itertools.chain(written, unchanged))
         stale = sorted(set(removals) - set(written) - set(unchanged))
         for relative in stale:
@@ -100,8 +106,29 @@ def publish_changes(
     return PublishResult(tuple(written), tuple(unchanged), tuple(stale))
 
 
+def _twins_ahead(
+    writes: Iterable[tuple[str, Document]], compressors: Executor
+) -> Iterator[tuple[str, Document, Callable[[], bytes] | None]]:
+    """The documents in their order, each one that gets a gzip twin with the twin being
+    made by `compressors`, a few documents ahead of the one being written."""
+    ahead: deque[tuple[str, Document, Callable[[], bytes] | None]] = deque()
+    for relative, document in writes:
+        twin = None
+        if is_compressible(relative):
+            twin = compressors.submit(gzip_bytes, document.data).result
+        ahead.append((relative, document, twin))
+        if len(ahead) > 2 * _COMPRESSORS:
+            yield ahead.popleft()
+    yield from ahead
+
+
 def write_if_changed(
-    output_dir: Path, relative: str, document: Document, *, unlisted: bool = False
+    output_dir: Path,
+    relative: str,
+    document: Document,
+    *,
+    unlisted: bool = False,
+    twin: Callable[[], bytes] | None = None,
 ) -> bool:
     """Write one document atomically unless its bytes are already there; True if written.
 
@@ -109,6 +136,7 @@ def write_if_changed(
     build publishes), so nobody is served it: when the file does not exist, it is written
     in place. That saves a rename per new page, a fifth of a cold build's publishing; one
     cut short by a kill is removed by the next build (tidy_interrupted), which writes it again.
+    `twin`: gives its gzip twin's bytes, when they are being made already.
     """
     _check_relative(relative)
     target = output_dir / relative
@@ -119,7 +147,8 @@ def write_if_changed(
             _touch(target, relative, document.modified)
         return False
     if is_compressible(relative):
-        write_atomic(_twin(target), gzip_bytes(document.data), document.modified)
+        twin_bytes = twin() if twin is not None else gzip_bytes(document.data)
+        write_atomic(_twin(target), twin_bytes, document.modified)
     write_atomic(target, document.data, document.modified)
     return True
 
@@ -137,8 +166,8 @@ def is_compressible(relative: str) -> bool:
 
 def gzip_bytes(data: bytes) -> bytes:
     """Deterministic gzip: no timestamp or file name in the header, so same bytes in, same out."""
-    # Level 6 (zlib's default), not 9: the builder compresses every changed feed on one core
-    # once the workers are done, and level 9 buys a few bytes with much of that time (see
+    # Level 6 (zlib's default), not 9: every build that changes a feed compresses it
+    # again, and level 9 buys a few bytes with much of that time (see
     # docs/performance.md, "Other choices the profile called for").
     return gzip.compress(data, compresslevel=6, mtime=0)
 
