@@ -35,11 +35,12 @@ The tokenizer is FTS5's `ascii`, told that ASCII punctuation belongs to terms (s
 TOKENIZER): unicode61 looks every character up in Unicode's tables, a third of the
 time of indexing, to fold case and drop punctuation, which pairs need not. Case is
 folded here instead, beyond A-Z (which the ascii tokenizer folds).
-The costs of pairs: about one term per character, so the index is about the size of
-the text; and no segmentation, so 中国 also matches 发展中国家. Traditional and
-simplified characters are not folded into each other, nor accents (café does not find
-cafe). Full-width letters and digits (Ａ股, ２０２２) are folded to ASCII, so that they
-match what people type.
+The costs of pairs: about one term per character, and as many distinct terms as the
+text has pairs, so on varied text the index is larger than the text itself, and slower
+to fill than an index of single characters, whose vocabulary is a few thousand; and no
+segmentation, so 中国 also matches 发展中国家. Traditional and simplified characters are
+not folded into each other, nor accents (café does not find cafe). Full-width letters
+and digits (Ａ股, ２０２２) are folded to ASCII, so that they match what people type.
 
 Changing what this module produces changes the index: raise the catalogue's
 SCHEMA_VERSION with it, so that every article is indexed again (removing a row from the
