@@ -11,8 +11,14 @@ from sites import article_text, make_site
 from feeds.build.builder import FILLING
 from feeds.catalogue import search_index
 from feeds.catalogue.records import article_from_json
-from feeds.catalogue.search_index import index_ready, newest_matches, open_reader
-from feeds.catalogue.search_terms import match_expression, search_text
+from feeds.catalogue.search_index import (
+    index_ready,
+    newest_for,
+    newest_holding,
+    newest_matches,
+    open_reader,
+)
+from feeds.catalogue.search_terms import match_expression, search_text, single_character
 from feeds.catalogue.store import FILE_NAME
 
 CONFIG = """\
@@ -113,6 +119,40 @@ def test_results_are_newest_first_at_most_the_limit_in_the_feeds_order(site):
     expected = [f"{prefix}{n:02d}" for n in range(12, 0, -1) for prefix in "xy"]
     assert search(site, "降准") == expected
     assert search(site, "降准", limit=5) == expected[:5]
+
+
+def found_by_each_way(site, query, limit):
+    """The ids newest_for finds, and the ids FTS5 alone finds; and whether newest_for
+    answered from the newest articles without FTS5."""
+    connection = open_reader(site.config().state.dir / FILE_NAME)
+    try:
+        answered = newest_for(connection, query, limit)
+        character = single_character(query)
+        scanned = character is not None and newest_holding(connection, character, limit)
+        fts5 = newest_matches(connection, match_expression(query), limit)
+    finally:
+        connection.close()
+    return [h.article.id for h in answered], [h.article.id for h in fts5], bool(scanned)
+
+
+def test_a_character_most_articles_hold_is_found_among_the_newest_as_fts5_finds_it(site):
+    for n in range(1, 13):  # two in each second, and every kind of field
+        site.write(f"x{n:02d}.txt", article_text(f"甲{n}", body="<p>降准</p>", date=day(n, 5)))
+        site.write(f"y{n:02d}.txt", article_text(f"乙{n}", body="<p>Ａ股</p>", date=day(n, 5)))
+    site.write("z.txt", article_text("丙", body="<p><img alt='降'>别的</p>", date=day(13)))
+    # A second file claiming y01's id: the feeds show y01.txt, which does not hold 降.
+    site.write("zz.txt", article_text("丁", body="<p>降</p>", date=day(14), extra="id: y01\n"))
+    # Text all in ASCII keeps its case in the index, which the tokenizer folds.
+    site.write("v.txt", f"\n---\ntitle: GDP\ncategories: [Markets]\ndate: {day(15)}\n---\nUP\n")
+    assert site.build().articles_failed == 0
+    for query, limit in (("降", 5), ("准", 12), ("a", 7), ("股", 3), ("甲", 4), ("g", 1)):
+        answered, fts5, scanned = found_by_each_way(site, query, limit)
+        assert scanned, query
+        assert answered == fts5 and len(answered) == limit, query
+    assert found_by_each_way(site, "降", 12)[0][:2] == ["x12", "x11"]  # no alt text, no y01
+    # Fewer than the limit among the newest: FTS5 answers.
+    assert found_by_each_way(site, "丙", 2) == (["z"], ["z"], False)
+    assert found_by_each_way(site, "降", 13)[2] is False
 
 
 def test_of_two_files_with_one_id_only_the_feeds_choice_is_found(site):

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.catalogue.search_index import SCHEMA
-from feeds.catalogue.search_terms import match_expression, split_terms
+from feeds.catalogue.search_terms import match_expression, single_character, split_terms
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,15 @@ def test_a_two_character_word_is_one_term_and_a_longer_one_a_phrase_of_pairs():
 
 def test_a_single_character_is_a_prefix():
     assert match_expression("股") == '"股" *'
+
+
+def test_a_query_of_one_character_is_told_apart_as_the_index_holds_it():
+    assert single_character("降") == "降"
+    assert single_character(" “降”") == "降"  # punctuation around a word is not searched
+    assert single_character("Ｇ") == single_character("G") == "g"
+    assert single_character("降准") is None
+    assert single_character("降 准") is None
+    assert single_character("，") is None
 
 
 @pytest.mark.parametrize(

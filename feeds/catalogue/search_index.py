@@ -47,7 +47,12 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from feeds.catalogue.records import Listing, article_from_json
-from feeds.catalogue.search_terms import TOKENIZER, search_text
+from feeds.catalogue.search_terms import (
+    TOKENIZER,
+    match_expression,
+    search_text,
+    single_character,
+)
 from feeds.catalogue.sql import rows_for_keys
 from feeds.model import Article, Fragments
 
@@ -292,6 +297,58 @@ def newest_matches(connection: sqlite3.Connection, expression: str, limit: int) 
         connection.execute("COMMIT")
     hits.sort(key=lambda hit: hit[:3])
     return [hit for *_, hit in hits[:limit]]
+
+
+def newest_for(connection: sqlite3.Connection, query: str, limit: int) -> list[Hit]:
+    """The newest `limit` articles holding every word of `query`, as newest_matches
+    finds them."""
+    character = single_character(query)
+    if character is not None:
+        hits = newest_holding(connection, character, limit)
+        if hits is not None:
+            return hits
+    return newest_matches(connection, match_expression(query), limit)
+
+
+def newest_holding(connection: sqlite3.Connection, character: str, limit: int) -> list[Hit] | None:
+    """The newest `limit` articles whose indexed text holds `character`, as newest_matches
+    finds them, read from the newest article on; None when fewer than `limit` are among
+    the newest _SCANNED.
+
+    FTS5 answers a one-character query by merging the lists of every pair that begins
+    with it, however old: thousands of lists for a character most articles hold, whose
+    newest matches are then among the newest articles. A rarer character begins fewer
+    pairs, which FTS5 merges quickly."""
+    needle = character.encode("utf-8", "surrogatepass")
+    hits: list[Hit] = []
+    connection.execute("BEGIN")  # one snapshot, as in newest_matches
+    try:
+        for data, content, atom, rss, json, updated in connection.execute(
+            _NEWEST_INDEXED, (_SCANNED,)
+        ):
+            article = article_from_json(data, content)
+            if needle in search_text(article).lower():  # lower(): A-Z, as the tokenizer
+                template = None if atom is None else Fragments(atom, rss, json, updated)
+                hits.append(Hit(article, template))
+                if len(hits) == limit:
+                    return hits
+    finally:
+        connection.execute("COMMIT")
+    return None
+
+
+_SCANNED = 200  # newest articles newest_holding reads before it leaves a query to FTS5
+# The articles in the index, newest first as feeds list them; of those that share an id,
+# the one a feed shows (as _newest_sources chooses).
+_NEWEST_INDEXED = (
+    "SELECT a.data, a.content, a.atom, a.rss, a.json, a.updated"
+    " FROM placements AS p JOIN articles AS a ON a.source = p.source"
+    " WHERE p.node = '' AND EXISTS ("
+    "   SELECT 1 FROM search_rows AS own WHERE own.id = a.id AND own.source = a.source)"
+    " AND NOT EXISTS ("
+    "   SELECT 1 FROM search_rows AS first WHERE first.id = a.id AND first.source < a.source)"
+    " ORDER BY p.age, p.id, p.source LIMIT ?"
+)
 
 
 def _newest_sources(connection: sqlite3.Connection, expression: str, limit: int) -> list[str]:

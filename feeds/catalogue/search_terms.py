@@ -147,6 +147,16 @@ def match_expression(query: str) -> str:
     return " ".join(phrases)
 
 
+def single_character(query: str) -> str | None:
+    """The character a query of one word of one character asks for, as the index holds
+    it (see search_index.newest_holding); None for any other query."""
+    words = query.replace("\0", " ").split()
+    if len(words) != 1:
+        return None
+    word = _trimmed(_normalised(words[0])).lower()  # the tokenizer folds A-Z
+    return word if len(word) == 1 else None
+
+
 def _trimmed(word: str) -> str:
     """A word without the punctuation around it."""
     start = 0

@@ -25,8 +25,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, request
 
-from feeds.catalogue.search_index import Hit, index_ready, newest_matches, open_reader
-from feeds.catalogue.search_terms import match_expression
+from feeds.catalogue.search_index import Hit, index_ready, newest_for, open_reader
 from feeds.catalogue.store import FILE_NAME
 from feeds.config import Config, FeedSpec
 from feeds.render.formats import FeedAddress, entry_template, fill, render_documents
@@ -117,7 +116,7 @@ class Search:
         try:
             if not index_ready(connection):
                 raise Unavailable  # a first build fills it once the feeds are out
-            return newest_matches(connection, match_expression(words), LIMIT)
+            return newest_for(connection, words, LIMIT)
         except sqlite3.OperationalError as exc:
             # Locked by a first build's commit, or a catalogue from before the index: the
             # builder is about to finish either.
