@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Generic, Literal, TypeVar, get_args
@@ -269,6 +270,15 @@ class _Vocabulary:
         """A clause or two of words, ended like the sample's."""
         words = (_weighted(rng, self._words, self._by_word) for _ in range(4 + _below(rng, 11)))
         return "".join(words) + _pick(rng, "，，，。")
+
+
+@cache
+def _vocabulary_of(seed: int) -> tuple[_Vocabulary, tuple[object, ...]]:
+    """The vocabulary of the corpus of `seed`, drawn first from its generator, and the
+    state that leaves the generator in: made once a process, as it takes a third of a
+    second."""
+    rng = random.Random(seed)
+    return _Vocabulary(rng), rng.getstate()
 
 
 _CHARACTERS = 6000  # beyond those of the phrase lists: about what news text uses
@@ -522,8 +532,11 @@ def iter_articles(
     if count < 0:
         raise ValueError(f"count must be zero or more, not {count}")
     rng = random.Random(seed)
-    decks = _Decks.new(rng)
-    words = _Vocabulary(rng) if lengths == "real" else None
+    decks = _Decks.new(rng)  # draws nothing yet
+    words = None
+    if lengths == "real":
+        words, state = _vocabulary_of(seed)
+        rng.setstate(state)
     # Each article owns one time slot and a jitter inside it, so dates never collide;
     # shuffling the slots keeps file order from matching date order.
     step = max(1, _SPAN_SECONDS // max(count, 1))
