@@ -275,8 +275,8 @@ class _Vocabulary:
 @cache
 def _vocabulary_of(seed: int) -> tuple[_Vocabulary, tuple[object, ...]]:
     """The vocabulary of the corpus of `seed`, drawn first from its generator, and the
-    state that leaves the generator in: made once a process, as it takes a third of a
-    second."""
+    state that leaves the generator in: made once a process, as drawing it costs more
+    than writing a small corpus."""
     rng = random.Random(seed)
     return _Vocabulary(rng), rng.getstate()
 
