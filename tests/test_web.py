@@ -416,6 +416,19 @@ def test_a_listed_file_not_written_yet_is_503_not_404(tmp_path):
 
 
 @pytest.mark.slow  # a real server
+def test_a_manifest_made_and_not_yet_listing_anything_is_nothing_published(tmp_path):
+    # A first publish makes the manifest, then lists what it writes: in between, a feed
+    # is still to come, not gone.
+    site = make_site(tmp_path, config=CONFIG)
+    with running(create_app(site.config())) as server:
+        with closing(Manifest.create(site.public)):
+            for path in ("/feeds/all.atom", "/"):
+                reply = server.request(path)
+                assert reply.status == 503 and reply.headers["retry-after"].isdigit(), path
+            assert server.request("/no-such-thing").status == 404
+
+
+@pytest.mark.slow  # a real server
 def test_a_tree_wiped_and_published_again_is_served_from_its_new_manifest(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
     site.build()

@@ -107,16 +107,27 @@ class PublishedTree:
         return resource
 
     def pending(self, path: str) -> bool:
-        """Whether a path that is not served now soon will be: nothing is published yet and
+        """Whether a path that is not served now soon will be: nothing is listed yet and
         the path has the shape of a published file, or the path is listed (the publisher
         lists a file before it writes it) but no file is there yet."""
         if path == "":
             path = "index.html"
-        if not (self.root / MANIFEST).exists():
+        if self._nothing_listed():
             return path.startswith(("feeds/", "articles/")) or (
                 "/" not in path and path.endswith(SITE_SUFFIXES)
             )
         return self._listed(path) and not os.path.lexists(self.root / path)
+
+    def _nothing_listed(self) -> bool:
+        """Whether the manifest lists no path: there is none, or a first publish has made
+        it and not yet listed what it writes."""
+        lookup = self._lookup()
+        if lookup is None:
+            return True
+        try:
+            return lookup.execute("SELECT 1 FROM published LIMIT 1").fetchone() is None
+        except sqlite3.Error:
+            return True  # being made (no table yet), or damaged: the builder makes it anew
 
     def _listed(self, path: str) -> bool:
         """Whether the manifest lists a path (asked of SQLite: the list is never read whole)."""
