@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from feeds.catalogue.records import Listing, article_from_json
@@ -284,15 +284,10 @@ def newest_matches(connection: sqlite3.Connection, expression: str, limit: int) 
     try:
         sources = _newest_sources(connection, expression, limit)
         select = (
-            "SELECT source, id, published, data, content, atom, rss, json, updated"
-            " FROM articles WHERE source IN ({marks})"
+            f"SELECT source, id, published, {_STORED} FROM articles WHERE source IN ({{marks}})"
         )
-        for source, id_, published, data, content, atom, rss, json, updated in rows_for_keys(
-            connection, select, sources
-        ):
-            template = None if atom is None else Fragments(atom, rss, json, updated)
-            article = article_from_json(data, content)
-            hits.append((-published, id_, source, Hit(article, template)))
+        for source, id_, published, *stored in rows_for_keys(connection, select, sources):
+            hits.append((-published, id_, source, _hit(stored)))
     finally:
         connection.execute("COMMIT")
     hits.sort(key=lambda hit: hit[:3])
@@ -323,13 +318,10 @@ def newest_holding(connection: sqlite3.Connection, character: str, limit: int) -
     hits: list[Hit] = []
     connection.execute("BEGIN")  # one snapshot, as in newest_matches
     try:
-        for data, content, atom, rss, json, updated in connection.execute(
-            _NEWEST_INDEXED, (_SCANNED,)
-        ):
-            article = article_from_json(data, content)
-            if needle in search_text(article).lower():  # lower(): A-Z, as the tokenizer
-                template = None if atom is None else Fragments(atom, rss, json, updated)
-                hits.append(Hit(article, template))
+        for stored in connection.execute(_NEWEST_INDEXED, (_SCANNED,)):
+            hit = _hit(stored)
+            if needle in search_text(hit.article).lower():  # lower(): A-Z, as the tokenizer
+                hits.append(hit)
                 if len(hits) == limit:
                     return hits
     finally:
@@ -337,16 +329,28 @@ def newest_holding(connection: sqlite3.Connection, character: str, limit: int) -
     return None
 
 
+def _hit(stored: Sequence[Any]) -> Hit:
+    """A match, from its stored article and entry (a row of the columns _STORED names)."""
+    data, content, atom, rss, json, updated = stored
+    template = None if atom is None else Fragments(atom, rss, json, updated)
+    return Hit(article_from_json(data, content), template)
+
+
+_STORED = "data, content, atom, rss, json, updated"
+# Of the articles that share an id, the one a feed shows: its first source. `{row}` names
+# the article's row in search_rows, or in articles.
+_FEEDS_CHOICE = (
+    "NOT EXISTS (SELECT 1 FROM search_rows AS first"
+    " WHERE first.id = {row}.id AND first.source < {row}.source)"
+)
 _SCANNED = 200  # newest articles newest_holding reads before it leaves a query to FTS5
-# The articles in the index, newest first as feeds list them; of those that share an id,
-# the one a feed shows (as _newest_sources chooses).
+# The articles in the index, newest first as feeds list them.
 _NEWEST_INDEXED = (
-    "SELECT a.data, a.content, a.atom, a.rss, a.json, a.updated"
+    f"SELECT {', '.join('a.' + column for column in _STORED.split(', '))}"
     " FROM placements AS p JOIN articles AS a ON a.source = p.source"
     " WHERE p.node = '' AND EXISTS ("
     "   SELECT 1 FROM search_rows AS own WHERE own.id = a.id AND own.source = a.source)"
-    " AND NOT EXISTS ("
-    "   SELECT 1 FROM search_rows AS first WHERE first.id = a.id AND first.source < a.source)"
+    f" AND {_FEEDS_CHOICE.format(row='a')}"
     " ORDER BY p.age, p.id, p.source LIMIT ?"
 )
 
@@ -357,9 +361,7 @@ def _newest_sources(connection: sqlite3.Connection, expression: str, limit: int)
     cursor = connection.execute(
         "SELECT search_rows.row, search_rows.source FROM search"
         " JOIN search_rows ON search_rows.row = search.rowid"
-        " WHERE search MATCH ? AND NOT EXISTS ("
-        "   SELECT 1 FROM search_rows AS first WHERE first.id = search_rows.id"
-        "   AND first.source < search_rows.source)"
+        f" WHERE search MATCH ? AND {_FEEDS_CHOICE.format(row='search_rows')}"
         " ORDER BY search.rowid DESC",
         (expression,),
     )

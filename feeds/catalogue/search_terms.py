@@ -136,12 +136,10 @@ def match_expression(query: str) -> str:
     `-`, parentheses, `column:`) is searched as the text it is. Punctuation around a word
     is not searched for."""
     phrases = []
-    # No text holds a NUL (it ends a string for FTS5): it separates words, as a space does.
-    for word in query.replace("\0", " ").split():
-        word = _trimmed(_normalised(word))
+    for word in _query_words(query):
         if len(word) == 1:  # every pair it starts, and its unigrams, as a prefix
             phrases.append(f'"{word}" *')  # alphanumeric: no quote to double
-        elif word:  # its pairs: the last character's unigram is not, as the text may go on
+        else:  # its pairs: the last character's unigram is not, as the text may go on
             pairs = " ".join(map(add, word, word[1:]))
             phrases.append('"' + pairs.replace('"', '""') + '"')
     return " ".join(phrases)
@@ -150,11 +148,18 @@ def match_expression(query: str) -> str:
 def single_character(query: str) -> str | None:
     """The character a query of one word of one character asks for, as the index holds
     it (see search_index.newest_holding); None for any other query."""
-    words = query.replace("\0", " ").split()
-    if len(words) != 1:
+    words = _query_words(query)
+    if len(words) != 1 or len(words[0]) != 1:
         return None
-    word = _trimmed(_normalised(words[0])).lower()  # the tokenizer folds A-Z
-    return word if len(word) == 1 else None
+    return words[0].lower()  # the tokenizer folds A-Z
+
+
+def _query_words(query: str) -> list[str]:
+    """The words of a query that can be searched for, as the index holds them, without
+    the punctuation around them."""
+    # No text holds a NUL (it ends a string for FTS5): it separates words, as a space does.
+    words = (_trimmed(_normalised(word)) for word in query.replace("\0", " ").split())
+    return [word for word in words if word]
 
 
 def _trimmed(word: str) -> str:
