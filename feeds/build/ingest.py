@@ -249,14 +249,17 @@ def _read_and_record(
     for batch in _batches(to_read, settings, pages_dir, images, peaks):
         for stage, seconds in batch.work.items():
             work[stage] += seconds
-        changed.add([outcome.source for outcome in batch.outcomes if _record(catalogue, outcome)])
-        pages.add([outcome.page for outcome in batch.outcomes if outcome.page is not None])
+        changed_now: list[str] = []
         for outcome in batch.outcomes:
+            if _record(catalogue, outcome):
+                changed_now.append(outcome.source)
             pages_written += outcome.page_written
             dropped += outcome.head_image_dropped
             done += 1
             if progress is not None:
                 progress(done, to_read.total)
+        changed.add(changed_now)
+        pages.add([outcome.page for outcome in batch.outcomes if outcome.page is not None])
     return _Recorded(changed, pages, pages_written, work, max(peaks), dropped)
 
 
