@@ -256,7 +256,8 @@ class _Vocabulary:
     def __init__(self, rng: random.Random) -> None:
         phrases = "".join(_CLAUSES + _SUBJECTS + _GOALS + _POLICIES + _SECTORS + _STOCKS)
         frequent = list(dict.fromkeys(c for c in phrases if "\u4e00" <= c <= "\u9fff"))
-        rare = [chr(code) for code in range(0x4E00, 0xA000) if chr(code) not in frequent]
+        known = set(frequent)
+        rare = [chr(code) for code in range(0x4E00, 0xA000) if chr(code) not in known]
         _shuffle(rng, rare)
         characters = frequent + rare[:_CHARACTERS]
         by_character = _cumulative(len(characters), _CHARACTER_EXPONENT)
