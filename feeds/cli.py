@@ -207,8 +207,9 @@ def _run(config: Config, *, write: bool) -> BuildReport:
             bar.__enter__()
         if bar is not None:
             bar.update(1)
-            if done == total:
+            if done == total:  # a first build may read in two runs (see feeds.build.ahead)
                 bar.__exit__(None, None, None)
+                bar = None
 
     reporter: Progress = progress
     try:

@@ -12,13 +12,14 @@ import sqlite3
 from collections.abc import Collection
 from dataclasses import replace
 
-from feeds.build.ingest import Progress, Settled, ingest
+from feeds.build.ingest import Ingested, Progress, Settled, ingest, survey
 from feeds.build.lock import BuildNote, Interrupted
 from feeds.build.plan import publish_build
 from feeds.build.signatures import rules_signature
 from feeds.catalogue.store import FILE_NAME, Catalogue, set_aside
 from feeds.config import Config
 from feeds.errors import PublishError
+from feeds.tree.manifest import lists_nothing
 from feeds.tree.report import BuildReport, Clock
 from feeds.tree.status import write_status
 from feeds.tree.writer import (
@@ -40,6 +41,8 @@ _SQLITE_ENVIRONMENT = {
 log = logging.getLogger("feeds")
 
 FILLING = "fill the search index"  # the lap of a build that fills it (see SearchIndex.fill)
+READING = "scan, read, parse, clean"  # the lap of a build that brings the catalogue up to date
+SURVEYING = "survey the front matter"  # the lap of a first build that tells its feeds ahead
 
 
 def build(
@@ -157,22 +160,22 @@ class Builder:
             self._catalogue = Catalogue.open(self.path, rules, search=config.site.search)
         catalogue = self._catalogue
         pages_dir = config.output.dir if write else None
+        first = None
+        if write and only is None and catalogue.fresh:
+            first = self._feeds_first(catalogue, settled, progress, clock)
         ingested = ingest(config, catalogue, settled, progress, only, pages_dir)
-        clock.lap("scan, read, parse, clean")
-        report = publish_build(config, catalogue, ingested, write, clock)
+        clock.lap(READING)
+        report = _with_reading(publish_build(config, catalogue, ingested, write, clock), ingested)
         if write:
             catalogue.commit()  # only after publishing: a failed publish is retried
+        if first is not None:
+            report = report.after(first)
         report = replace(
             report,
             articles_found=ingested.found,
-            files_read=ingested.read,
-            files_written=report.files_written + ingested.pages_written,
             deferred=ingested.deferred,
             warnings=ingested.skipped + report.warnings,
             timings=clock.timings,
-            work=ingested.work,
-            worker_peak_rss=ingested.worker_peak_rss,
-            head_images_dropped=ingested.head_images_dropped,
         )
         if write:
             write_status(config.state.dir, report.status())
@@ -181,3 +184,51 @@ class Builder:
                 clock.lap(FILLING)
                 report = replace(report, timings=clock.timings)
         return report
+
+    def _feeds_first(
+        self,
+        catalogue: Catalogue,
+        settled: Settled | None,
+        progress: Progress | None,
+        clock: Clock,
+    ) -> BuildReport | None:
+        """On the first build of a large archive, publish the feeds, and the pages of their
+        entries, before the rest of the archive is cleaned: readers can subscribe as soon
+        as the front matter is read. Nothing is published that the whole build would not
+        publish too, and nothing links to a page not yet written. None when nothing is
+        published so (too few files, feeds that filter on text, a tree that already
+        publishes something, or a file that changed or failed since it was surveyed)."""
+        config = self.config
+        if not lists_nothing(config.output.dir):
+            return None  # the whole build replaces what is published in one go
+        surveyed = survey(config, settled)
+        clock.lap(SURVEYING)
+        if surveyed is None or surveyed.wanted is None:
+            return None
+        wanted = surveyed.wanted
+        ingested = ingest(config, catalogue, settled, progress, wanted, config.output.dir)
+        clock.lap(READING)
+        if not catalogue.holds(wanted):
+            log.info("feeds published with the rest: an article they show changed or failed")
+            return None
+        report = _with_reading(publish_build(config, catalogue, ingested, True, clock), ingested)
+        catalogue.commit()
+        log.info("feeds published; reading the rest of the archive")
+        return replace(
+            report,
+            work={**report.work, SURVEYING: surveyed.seconds},
+            worker_peak_rss=max(report.worker_peak_rss, surveyed.worker_peak_rss),
+            feeds_out=clock.elapsed,
+        )
+
+
+def _with_reading(report: BuildReport, ingested: Ingested) -> BuildReport:
+    """A publishing report with what reading the files did."""
+    return replace(
+        report,
+        files_read=ingested.read,
+        files_written=report.files_written + ingested.pages_written,
+        work=ingested.work,
+        worker_peak_rss=ingested.worker_peak_rss,
+        head_images_dropped=ingested.head_images_dropped,
+    )

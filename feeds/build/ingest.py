@@ -9,6 +9,7 @@ only stores what they send back, as it arrives, so memory does not grow with the
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import itertools
 import logging
@@ -17,16 +18,28 @@ import multiprocessing.connection
 import os
 import resource
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
-from feeds.build.workers import STAGES, Batch, Before, Outcome, ReadSettings, read_files
+from feeds.build.ahead import FIRST_FROM, FeedsAhead, tells_ahead
+from feeds.build.workers import (
+    STAGES,
+    Batch,
+    Before,
+    Outcome,
+    ReadSettings,
+    Surveyed,
+    read_files,
+    survey_files,
+)
 from feeds.catalogue.records import Change
 from feeds.catalogue.sql import StoredSet
 from feeds.catalogue.store import Catalogue, Known
@@ -288,11 +301,70 @@ def _batches(
     peaks: list[int],
 ) -> Iterator[Batch]:
     """Read the files in batches, here or in worker processes when there are enough."""
-    batches = to_read.batches(BATCH)
+    return _in_workers(
+        to_read.batches(BATCH),
+        to_read.total,
+        _read_batch,
+        lambda batch: read_files(batch, settings, pages_dir, images),
+        (settings, pages_dir, images),
+        peaks,
+    )
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What reading every file's front matter told (see feeds.build.ahead)."""
+
+    # The sources of the articles a first build's feeds will show, with the (size, mtime_ns)
+    # of the files read; None when that cannot be told ahead.
+    wanted: Mapping[str, tuple[int, int]] | None
+    seconds: float  # of work, summed over every process
+    worker_peak_rss: int  # bytes (0: no workers)
+
+
+def survey(config: Config, settled: Settled | None) -> Survey | None:
+    """Read the front matter of every file in the source dir, settled ones only when asked.
+    None when there are too few files for it to pay, or when the configuration's feeds
+    cannot be chosen from front matter alone."""
+    if not tells_ahead(config):
+        return None
+    files = scan_sources(config.source.dir, config.source.extensions).files
+    if settled is not None:
+        files = tuple(file for file in files if settled(file))
+    if len(files) < FIRST_FROM:
+        return None
+    settings = ReadSettings.of(config, indexed=False)
+    ahead = FeedsAhead(config)
+    batches = (files[start : start + BATCH] for start in range(0, len(files), BATCH))
+    seconds, peaks = 0.0, [0]
+    here = functools.partial(_timed_survey, settings=settings)
+    for surveyed, took in _in_workers(
+        batches, len(files), _survey_batch, here, (settings, None, None), peaks
+    ):
+        seconds += took
+        for article in surveyed:
+            ahead.add(article)
+    return Survey(ahead.wanted(), seconds, max(peaks))
+
+
+_Task = TypeVar("_Task")
+_Done = TypeVar("_Done")
+
+
+def _in_workers(
+    batches: Iterator[_Task],
+    total: int,
+    task: Callable[[_Task], tuple[_Done, int]],
+    here: Callable[[_Task], _Done],
+    initargs: tuple[ReadSettings, Path | None, ImageSigner | None],
+    peaks: list[int] | None = None,
+) -> Iterator[_Done]:
+    """Each batch's result: `task`'s in worker processes when there are enough files,
+    else `here`'s (also should the workers fail). `task` gives the worker's peak RSS too."""
     workers = os.cpu_count() or 1
-    if to_read.total < POOL_FROM or workers < 2:
+    if total < POOL_FROM or workers < 2:
         for batch in batches:
-            yield read_files(batch, settings, pages_dir, images)
+            yield here(batch)
         return
     context = _pool_context()
     # Tasks handed out ahead of the one this process is storing: enough that no worker
@@ -300,37 +372,38 @@ def _batches(
     # does not pile up here.
     ahead = IN_FLIGHT * workers
     # Each batch taken from `batches` with its task, from before the task is handed out (a
-    # pool that broke refuses it): should the pool fail, these are read here.
-    sent: deque[tuple[list[tuple[SourceFile, Before]], Future[tuple[Batch, int]] | None]] = deque()
+    # pool that broke refuses it): should the pool fail, these are done here.
+    sent: deque[tuple[_Task, Future[tuple[_Done, int]] | None]] = deque()
     try:
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(settings, pages_dir, images),
+            initargs=initargs,
         ) as pool:
 
             def hand_out(count: int) -> None:
                 for batch in islice(batches, count):
                     sent.append((batch, None))
-                    sent[-1] = (batch, pool.submit(_read_batch, batch))
+                    sent[-1] = (batch, pool.submit(task, batch))
 
             with _frozen():  # the first tasks fork the workers, if it forks
                 hand_out(ahead)
             while sent:
-                task = sent[0][1]
-                assert task is not None, "handed out, or the pool failed"
-                read, peak = task.result()
+                handed = sent[0][1]
+                assert handed is not None, "handed out, or the pool failed"
+                result, peak = handed.result()
                 sent.popleft()
-                peaks.append(peak)
-                yield read  # first: a pool that fails as the next task is handed out
-                hand_out(1)  # must not take this batch's outcomes with it
+                if peaks is not None:
+                    peaks.append(peak)
+                yield result  # first: a pool that fails as the next task is handed out
+                hand_out(1)  # must not take this batch's results with it
     except (BrokenProcessPool, OSError) as exc:
         # Workers could not start or died (memory, a signal, a __main__ they cannot
         # import): the build is slower without them, never wrong.
         log.warning("worker processes failed (%s); reading the rest in this process", exc)
         for batch in itertools.chain((batch for batch, _ in sent), batches):
-            yield read_files(batch, settings, pages_dir, images)
+            yield here(batch)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -394,4 +467,21 @@ def _read_batch(batch: Sequence[tuple[SourceFile, Before]]) -> tuple[Batch, int]
     settings, pages_dir, images = _worker
     with _in_batch:
         read = read_files(batch, settings, pages_dir, images, stop=_builder_gone.is_set)
-    return read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return read, _peak_rss()
+
+
+def _survey_batch(batch: Sequence[SourceFile]) -> tuple[tuple[list[Surveyed], float], int]:
+    assert _worker is not None, "the pool initializer sets the settings"
+    return _timed_survey(batch, _worker[0]), _peak_rss()
+
+
+def _timed_survey(
+    batch: Sequence[SourceFile], settings: ReadSettings
+) -> tuple[list[Surveyed], float]:
+    began = time.perf_counter()
+    surveyed = survey_files(batch, settings)
+    return surveyed, time.perf_counter() - began
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

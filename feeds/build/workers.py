@@ -22,7 +22,7 @@ from feeds.clean.titles import repaired_title
 from feeds.config import CleanConfig, Config, SiteConfig
 from feeds.errors import ArticleError
 from feeds.images.signing import ImageSigner
-from feeds.model import Article, CleanBody, ParsedArticle
+from feeds.model import Article, CategoryPath, CleanBody, ParsedArticle
 from feeds.render.formats import entry_template
 from feeds.render.pages import render_article_page
 from feeds.sources.articles import parse_article
@@ -160,6 +160,45 @@ def read_files(
     return Batch(outcomes, clock.timings)
 
 
+class Surveyed(NamedTuple):
+    """What choosing a feed's entries needs of an article, read from its front matter alone
+    (see feeds.build.ahead)."""
+
+    source: str
+    stat: tuple[int, int]  # (size, mtime_ns) as the scan saw them
+    id: str
+    title: str
+    published: float  # epoch seconds
+    updated: float
+    categories: tuple[CategoryPath, ...]
+    author: str | None
+
+
+def survey_files(batch: Sequence[SourceFile], settings: ReadSettings) -> list[Surveyed]:
+    """Read and parse each file's front matter, as read_files does; a file that fails is
+    left out (it is in no feed, and read_files says why)."""
+    surveyed = []
+    for file in batch:
+        try:
+            data = read_source(file, settings.max_bytes)
+            parsed = _parsed(data, file, None, settings)
+        except Exception:  # noqa: BLE001, S112 - read_files reports every failure
+            continue
+        surveyed.append(
+            Surveyed(
+                file.source,
+                (file.size, file.mtime_ns),
+                parsed.id,
+                parsed.title,
+                parsed.published.timestamp(),
+                parsed.updated.timestamp(),
+                parsed.categories,
+                parsed.author,
+            )
+        )
+    return surveyed
+
+
 def _read(files: list[_File], max_bytes: int) -> None:
     now = float(int(time.time()))  # whole seconds, as feeds carry them
     for one in files:
@@ -202,15 +241,21 @@ def _guarded(files: list[_File], stage: Callable[[_File], None]) -> None:
 
 
 def _parse(one: _File, settings: ReadSettings) -> None:
-    one.parsed = parse_article(
-        one.data,
-        one.file.source,
+    one.parsed = _parsed(one.data, one.file, one.change, settings)
+    one.data = b""  # read: the text lives on in `parsed`
+
+
+def _parsed(
+    data: bytes, file: SourceFile, change: Change | None, settings: ReadSettings
+) -> ParsedArticle:
+    return parse_article(
+        data,
+        file.source,
         timezone=settings.timezone,
-        mtime=one.file.mtime,
-        changed=None if one.change is None else one.change.seen,
+        mtime=file.mtime,
+        changed=None if change is None else change.seen,
         updated_from=settings.updated_from,
     )
-    one.data = b""  # read: the text lives on in `parsed`
 
 
 def _clean(one: _File, settings: ReadSettings, images: ImageSigner | None) -> None:

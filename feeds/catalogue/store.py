@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
@@ -204,6 +204,15 @@ class Catalogue:
             source: Known(size, mtime_ns, digest, error)
             for source, size, mtime_ns, digest, error in rows
         }
+
+    def holds(self, stats: Mapping[str, tuple[int, int]]) -> bool:
+        """Whether every one of these sources has an article, read from the file with this
+        (size, mtime_ns)."""
+        known = self.known_of(stats)
+        return len(known) == len(stats) and all(
+            found.error is None and (found.size, found.mtime_ns) == stats[source]
+            for source, found in known.items()
+        )
 
     def recorded_under(self, directory: str) -> list[str]:
         """The recorded sources inside a directory (relative, without a trailing slash)."""

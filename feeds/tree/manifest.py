@@ -128,6 +128,15 @@ def read_listed(output_dir: Path) -> set[str] | None:
         return set(manifest.paths())
 
 
+def lists_nothing(output_dir: Path) -> bool:
+    """Whether a tree publishes nothing yet: it has no manifest, or one that lists no path."""
+    manifest = Manifest.open(output_dir)
+    if manifest is None:
+        return True
+    with contextlib.closing(manifest):
+        return len(manifest) == 0
+
+
 def open_lookup(output_dir: Path) -> sqlite3.Connection | None:
     """A read-only connection to a tree's manifest, for the web app; None when there is no
     manifest yet."""

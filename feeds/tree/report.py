@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from feeds.tree.status import MAX_LISTED, BuildStatus, utc_now_iso
 
@@ -34,6 +34,9 @@ class BuildReport:
     head_images_dropped: int = 0
     # Warnings (also in `warnings`) about configured categories no article is under.
     unmatched_categories: tuple[str, ...] = ()
+    # Seconds from the start of the build until its feeds were out, when a first build
+    # published them before it read the rest of the archive (see feeds.build.ahead).
+    feeds_out: float | None = None
 
     @property
     def articles_published(self) -> int:
@@ -46,6 +49,20 @@ class BuildReport:
     @property
     def seconds(self) -> float:
         return sum(self.timings.values())
+
+    def after(self, first: BuildReport) -> BuildReport:
+        """This report, for a build that published `first` what its feeds show."""
+        return replace(
+            self,
+            feeds_changed=max(first.feeds_changed, self.feeds_changed),
+            files_written=first.files_written + self.files_written,
+            files_read=first.files_read + self.files_read,
+            work=_summed(first.work, self.work),
+            feeds_written=tuple(dict.fromkeys((*first.feeds_written, *self.feeds_written))),
+            worker_peak_rss=max(first.worker_peak_rss, self.worker_peak_rss),
+            head_images_dropped=first.head_images_dropped + self.head_images_dropped,
+            feeds_out=first.feeds_out,
+        )
 
     def status(self) -> BuildStatus:
         """The record /healthz serves about this build."""
@@ -70,8 +87,21 @@ class Clock:
         self.timings: dict[str, float] = {}
         self._last = time.perf_counter()
 
+    @property
+    def elapsed(self) -> float:
+        """Seconds from the start to the last lap."""
+        return sum(self.timings.values())
+
     def lap(self, stage: str) -> None:
         """Charge the time since the last lap to `stage`."""
         now = time.perf_counter()
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
         self._last = now
+
+
+def _summed(*works: dict[str, float]) -> dict[str, float]:
+    summed: dict[str, float] = {}
+    for work in works:
+        for stage, seconds in work.items():
+            summed[stage] = summed.get(stage, 0.0) + seconds
+    return summed
