@@ -416,6 +416,21 @@ def test_a_listed_file_not_written_yet_is_503_not_404(tmp_path):
 
 
 @pytest.mark.slow  # a real server
+def test_an_article_page_not_listed_during_the_first_build_is_still_to_come(tmp_path):
+    # A first build of a large archive publishes its feeds, and their entries' pages,
+    # before the other pages (feeds.build.ahead): until it finishes, those are to come.
+    site = make_site(tmp_path, config=CONFIG)
+    site.build()
+    status = site.config().state.dir / "status.json"
+    with running(create_app(site.config())) as server:
+        assert server.request("/articles/later.html").status == 404
+        status.unlink()  # as it is before the first build finishes
+        reply = server.request("/articles/later.html")
+        assert reply.status == 503 and reply.headers["retry-after"].isdigit()
+        assert server.request("/feeds/never.atom").status == 404
+
+
+@pytest.mark.slow  # a real server
 def test_a_manifest_made_and_not_yet_listing_anything_is_nothing_published(tmp_path):
     # A first publish makes the manifest, then lists what it writes: in between, a feed
     # is still to come, not gone.

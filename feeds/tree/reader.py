@@ -13,6 +13,7 @@ import gzip
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,8 +79,18 @@ class Resource:
 class PublishedTree:
     """Looks up request paths in the publisher's manifest and caches what it reads."""
 
-    def __init__(self, root: Path, max_age: int, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        root: Path,
+        max_age: int,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        *,
+        building: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """`building`: whether the tree's first build has not finished yet (the articles
+        whose feeds are out may be published before the others; see feeds.build.ahead)."""
         self.root = root
+        self._building = building
         self.max_age = max_age
         self.cache_bytes = cache_bytes
         self._lock = threading.Lock()
@@ -109,14 +120,17 @@ class PublishedTree:
     def pending(self, path: str) -> bool:
         """Whether a path that is not served now soon will be: nothing is listed yet and
         the path has the shape of a published file, or the path is listed (the publisher
-        lists a file before it writes it) but no file is there yet."""
+        lists a file before it writes it) but no file is there yet, or the path is an
+        article page's and the first build is still publishing them."""
         if path == "":
             path = "index.html"
         if self._nothing_listed():
             return path.startswith(("feeds/", "articles/")) or (
                 "/" not in path and path.endswith(SITE_SUFFIXES)
             )
-        return self._listed(path) and not os.path.lexists(self.root / path)
+        if self._listed(path):
+            return not os.path.lexists(self.root / path)
+        return path.startswith("articles/") and self._building()
 
     def _nothing_listed(self) -> bool:
         """Whether the manifest lists no path: there is none, or a first publish has made

@@ -53,7 +53,11 @@ def create_app(
     app = Flask(__name__)
     app.config["FEEDS"] = config
     max_age = max(1, int(config.schedule.interval))
-    tree = PublishedTree(config.output.dir, max_age=max_age)
+    tree = PublishedTree(
+        config.output.dir,
+        max_age=max_age,
+        building=lambda: read_status(config.state.dir) is None,
+    )
     requests = RequestCounts()
     registry = create_registry(requests, builds, config.state.dir)
     app.extensions["feeds.web.metrics"] = registry
