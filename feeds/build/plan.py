@@ -37,6 +37,8 @@ from feeds.tree.urls import (
 )
 from feeds.tree.writer import Document, PublishResult, publish_changes
 
+_CHUNK = 500  # articles read from the catalogue at a time
+
 
 @dataclass(frozen=True)
 class TreeChanges:
@@ -198,18 +200,23 @@ def _changed_pages(
     _every_page)."""
     contested = {listing.id for listing, _ in contents.duplicates}
     lost = {listing.source for listing, _ in contents.duplicates}
-    return {
-        s.source: s.page
-        for s in catalogue.listings_of({*ingested.changed, *heirs})
-        if s.source not in lost and (s.page not in ingested.pages or s.id in contested)
-    }
+    pages: dict[str, str] = {}
+    # A chunk at a time: a build may have read a million files (the rest of a first build,
+    # or an archive copied in), and a listing of each would take gigabytes. Most pages are
+    # the readers', and only the others are kept.
+    sources = itertools.chain(ingested.changed, heirs)
+    for chunk in iter(lambda: list(itertools.islice(sources, _CHUNK)), []):
+        for s in catalogue.listings_of(chunk):
+            if s.source not in lost and (s.page not in ingested.pages or s.id in contested):
+                pages[s.source] = s.page
+    return pages
 
 
 def _pages(
     config: Config, catalogue: Catalogue, sources: Sequence[str]
 ) -> Iterator[tuple[str, Document]]:
-    for start in range(0, len(sources), 500):  # a chunk at a time: memory stays bounded
-        for article in catalogue.articles(sources[start : start + 500]):
+    for start in range(0, len(sources), _CHUNK):  # a chunk at a time: memory stays bounded
+        for article in catalogue.articles(sources[start : start + _CHUNK]):
             page = render_article_page(config.site, article, config.source.timezone)
             yield article_path(article.id), Document(page, article.updated.timestamp())
 
