@@ -261,12 +261,21 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
         )
     if report.warnings and not verbose:
         click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
+    click.echo(f"time: {report.seconds:.2f}s{_first_build_times(report)}")
+
+
+def _first_build_times(report: BuildReport) -> str:
+    """When a first build's feeds, its other pages and its search index were out: a large
+    archive's feeds come out before the other pages (see feeds.build.ahead), and the
+    search index is filled after both."""
+    times = []
+    if report.feeds_out is not None:
+        times.append(f"feeds published after {report.feeds_out:.2f}s")
     filling = report.timings.get(FILLING)
-    if filling is None:
-        click.echo(f"time: {report.seconds:.2f}s")
-    else:  # a first build: the feeds were out before search was ready
-        published = report.seconds - filling
-        click.echo(
-            f"time: {report.seconds:.2f}s (feeds published after {published:.2f}s,"
-            f" then the search index filled in {filling:.2f}s)"
+    if filling is not None:
+        published = f"{report.seconds - filling:.2f}s"
+        times.append(
+            f"every page after {published}" if times else f"feeds published after {published}"
         )
+        times.append(f"then the search index filled in {filling:.2f}s")
+    return f" ({', '.join(times)})" if times else ""

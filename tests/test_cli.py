@@ -1,6 +1,7 @@
 """The command line as a user runs it: a real process, real files, exit codes, output."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,24 @@ def test_build_prints_a_summary_and_exits_0(site):
     again = run("build", "-c", "feeds.yaml", cwd=site.root)
     assert "0 changed" in again.stdout and " 0 written" in again.stdout
     assert "search index" not in again.stdout  # kept in step, nothing to fill
+
+
+@pytest.mark.slow  # a first build of a real archive of 2,100 articles
+def test_build_says_when_a_large_archive_s_feeds_were_out(tmp_path):
+    from feeds.bench.corpus import generate
+
+    site = make_site(tmp_path, examples=False)
+    generate(site.articles, 2100)
+    result = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    times = re.search(
+        r"time: ([\d.]+)s \(feeds published after ([\d.]+)s, every page after ([\d.]+)s,"
+        r" then the search index filled in ([\d.]+)s\)",
+        result.stdout,
+    )
+    assert times, result.stdout
+    total, feeds, pages, filling = map(float, times.groups())
+    assert feeds < pages < total and filling > 0
 
 
 def test_build_exits_1_and_lists_each_broken_file(site):
