@@ -8,6 +8,8 @@ import sys
 import pytest
 from sites import article_text, make_site, run_feeds
 
+pytestmark = pytest.mark.slow  # every test here runs `feeds` in a process of its own
+
 
 def run(*args, cwd, env=None):
     return run_feeds(*args, cwd=cwd, env=env)
@@ -30,7 +32,7 @@ def test_build_prints_a_summary_and_exits_0(site):
     assert "search index" not in again.stdout  # kept in step, nothing to fill
 
 
-@pytest.mark.slow  # a first build of a real archive of 2,100 articles
+# A first build of a real archive of 2,100 articles.
 def test_build_says_when_a_large_archive_s_feeds_were_out(tmp_path):
     from feeds.bench.corpus import generate
 
@@ -131,7 +133,6 @@ def test_the_real_sample_with_a_nul_byte_is_published_with_a_warning(tmp_path, s
     assert "原标题：国家中小学智慧教育平台" in page
 
 
-@pytest.mark.slow
 def test_a_build_that_failed_for_a_missing_source_dir_leaves_nothing_to_warn_of(site):
     site.articles.rename(site.root / "elsewhere")
     for _ in range(2):
