@@ -20,8 +20,6 @@ from feeds.build.workers import Surveyed
 from feeds.config import Config, FeedSpec
 from feeds.model import CategoryPath
 
-FIRST_FROM = 2000  # files to read: on fewer, the feeds are out soon enough without this
-
 _Key = tuple[float, str, str]  # the order feeds list articles in (see feed_order)
 
 

@@ -29,7 +29,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.build.ahead import FIRST_FROM, FeedsAhead, tells_ahead
+from feeds.build.ahead import FeedsAhead, tells_ahead
 from feeds.build.workers import (
     STAGES,
     Batch,
@@ -53,6 +53,9 @@ Settled = Callable[[SourceFile], bool]  # False: the file may still be being wri
 log = logging.getLogger("feeds")
 
 POOL_FROM = 200  # files to read before worker processes pay for their start-up
+# Files in a first build before it tells its feeds ahead (see survey): on fewer, the feeds
+# are out soon enough with the rest.
+FIRST_FROM = 2000
 # Files per task sent to a worker. Each task's hand-over costs the builder, which shares the
 # cores with the workers, CPU of its own: at 32 files a task it used a third more while the
 # workers read than at 128. A worker's last task still takes only some 40 ms at 128, while
