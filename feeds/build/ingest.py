@@ -4,6 +4,8 @@ new and changed ones, forget the deleted ones.
 A large batch of files (a cold build) is read, parsed, cleaned, serialised and its pages
 written by a pool of worker processes, one per core; the process that owns the catalogue
 only stores what they send back, as it arrives, so memory does not grow with the archive.
+The same pool can first read only the front matter of every file (`survey`), for a first
+build to tell which articles its feeds show before it reads any in full.
 """
 
 from __future__ import annotations
