@@ -5,6 +5,7 @@ build publishes, and link to nothing that is not there yet."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 from datetime import UTC, datetime
@@ -93,15 +94,17 @@ def test_feeds_that_filter_on_text_are_published_with_the_rest(tmp_path, monkeyp
 
 
 @pytest.mark.slow
-def test_an_id_claimed_twice_leaves_the_feeds_to_the_whole_build(tmp_path, monkeypatch):
+def test_an_id_claimed_twice_leaves_the_feeds_to_the_whole_build(tmp_path, monkeypatch, caplog):
     """Which of two files keeps an id is told only once both are read: the newest article's
     id, claimed again by a file it would not read first, stops the feeds going out first."""
     site = _site(tmp_path, monkeypatch, first_from=100)
     newest = "2023-12-01 10:00:00"  # after every generated article
     site.write("0-first.txt", article_text("甲", date=newest, extra="id: same\n"))
     site.write("zz-old.txt", article_text("乙", date="2001-01-01", extra="id: same\n"))
-    report = site.build()
+    with caplog.at_level(logging.INFO, logger="feeds"):
+        report = site.build()
     assert report.feeds_out is None
+    assert "two files claim an id a feed shows" in caplog.text
     assert [e for e in report.errors if "zz-old.txt: id 'same' is already used" in e]
     assert "甲" in (site.public / "feeds" / "all.json").read_text("utf-8")
 

@@ -203,7 +203,10 @@ class Builder:
             return None  # the whole build replaces what is published in one go
         surveyed = survey(config, settled)
         clock.lap(SURVEYING)
-        if surveyed is None or surveyed.wanted is None:
+        if surveyed is None:
+            return None
+        if surveyed.wanted is None:
+            log.info("feeds published with the rest: two files claim an id a feed shows")
             return None
         wanted = surveyed.wanted
         ingested = ingest(config, catalogue, settled, progress, wanted, config.output.dir)
