@@ -200,16 +200,14 @@ def _changed_pages(
     _every_page)."""
     contested = {listing.id for listing, _ in contents.duplicates}
     lost = {listing.source for listing, _ in contents.duplicates}
-    pages: dict[str, str] = {}
-    # A chunk at a time: a build may have read a million files (the rest of a first build,
-    # or an archive copied in), and a listing of each would take gigabytes. Most pages are
-    # the readers', and only the others are kept.
-    sources = itertools.chain(ingested.changed, heirs)
-    for chunk in iter(lambda: list(itertools.islice(sources, _CHUNK)), []):
-        for s in catalogue.listings_of(chunk):
-            if s.source not in lost and (s.page not in ingested.pages or s.id in contested):
-                pages[s.source] = s.page
-    return pages
+    # Streamed: a build may have read a million files (the rest of a first build, or an
+    # archive copied in), and a listing of each would take gigabytes. Most pages are the
+    # readers', and only the others are kept.
+    return {
+        s.source: s.page
+        for s in catalogue.listings_of(itertools.chain(ingested.changed, heirs))
+        if s.source not in lost and (s.page not in ingested.pages or s.id in contested)
+    }
 
 
 def _pages(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -18,10 +19,10 @@ def rows_for_keys(
 ) -> Iterator[tuple[Any, ...]]:
     """The rows `select` gives for every key, a chunk of keys at a time: its WHERE clause
     holds `IN ({marks})`, filled with a placeholder for each key of the chunk, after the
-    parameters `before` fills."""
-    wanted = list(keys)
-    for start in range(0, len(wanted), KEYS_PER_QUERY):
-        chunk = wanted[start : start + KEYS_PER_QUERY]
+    parameters `before` fills. The keys are taken a chunk at a time too: a build may ask
+    for a million (every file it read)."""
+    wanted = iter(keys)
+    while chunk := list(itertools.islice(wanted, KEYS_PER_QUERY)):
         marks = ",".join("?" * len(chunk))
         yield from connection.execute(select.format(marks=marks), [*before, *chunk])
 

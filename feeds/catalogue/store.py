@@ -350,13 +350,14 @@ class Catalogue:
         read whole, for what needs every article at once (archives)."""
         return list(self.newest_under(None))
 
-    def listings_of(self, sources: Iterable[str]) -> list[Listing]:
-        """The listings of these sources (those kept), in no particular order."""
+    def listings_of(self, sources: Iterable[str]) -> Iterator[Listing]:
+        """The listings of these sources (those kept), in no particular order; read as they
+        are asked for."""
         rows = rows_for_keys(
             self._db, f"SELECT {_LISTING} FROM articles WHERE source IN ({{marks}})", sources
         )
         parsed: dict[str, tuple[CategoryPath, ...]] = {}
-        return [listing_from_row(row, parsed) for row in rows]
+        return (listing_from_row(row, parsed) for row in rows)
 
     def claims(self) -> Iterator[tuple[str, str]]:
         """Every article's id and source, in the order of ids, then of sources (so the first
