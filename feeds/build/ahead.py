@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Mapping
 from itertools import chain
 
-from feeds.build.selection import DEFAULT_LIMIT, belongs
+from feeds.build.selection import DEFAULT_LIMIT, belongs, nodes_of
 from feeds.build.workers import Surveyed
 from feeds.config import Config, FeedSpec
 from feeds.model import CategoryPath
@@ -82,8 +82,7 @@ class FeedsAhead:
     def _nodes_under(self, categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
         nodes = self._nodes_of.get(categories)
         if nodes is None:  # few distinct values: each is worked out once
-            nodes = {path[:depth] for path in categories for depth in range(1, len(path) + 1)}
-            self._nodes_of[categories] = nodes
+            nodes = self._nodes_of[categories] = nodes_of(categories)
         return nodes
 
     def wanted(self) -> Mapping[str, tuple[int, int]] | None:

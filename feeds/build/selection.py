@@ -89,11 +89,12 @@ def category_nodes(articles: Iterable[Placed]) -> list[CategoryPath]:
     """Every node of the category tree (each prefix of each path), sorted."""
     nodes: set[CategoryPath] = set()
     for categories in {article.categories for article in articles}:
-        nodes |= _nodes(categories)
+        nodes |= nodes_of(categories)
     return sorted(nodes)
 
 
-def _nodes(categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
+def nodes_of(categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
+    """Every node an article with these category paths is under: each prefix of each."""
     return {path[:depth] for path in categories for depth in range(1, len(path) + 1)}
 
 
@@ -128,7 +129,7 @@ def select_feeds(
         for _, article in candidates:
             if len(chosen) == spec.limit:
                 break
-            if spec.exclude and not _nodes(article.categories).isdisjoint(spec.exclude):
+            if spec.exclude and not nodes_of(article.categories).isdisjoint(spec.exclude):
                 continue
             if _passes(spec, article, text_of):
                 chosen.append(article)
@@ -140,11 +141,11 @@ def in_order(ordered: Sequence[E]) -> Callable[[CategoryPath | None], Iterator[t
     """`select_feeds`'s view of articles given newest first, keyed by their place, with one
     index of every node."""
     under: dict[CategoryPath, list[int]] = {}  # node -> positions in `ordered`, ascending
-    nodes_of: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}  # few distinct values
+    known: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}  # few distinct values
     for position, article in enumerate(ordered):
-        nodes = nodes_of.get(article.categories)
+        nodes = known.get(article.categories)
         if nodes is None:
-            nodes = nodes_of[article.categories] = _nodes(article.categories)
+            nodes = known[article.categories] = nodes_of(article.categories)
         for node in nodes:
             under.setdefault(node, []).append(position)
 
@@ -158,7 +159,7 @@ def in_order(ordered: Sequence[E]) -> Callable[[CategoryPath | None], Iterator[t
 def belongs(spec: FeedSpec, article: E, text_of: Callable[[E], str] | None = None) -> bool:
     """Whether an article belongs in a feed, its limit aside: one article's answer to what
     `select_feeds` decides for all of them at once."""
-    nodes = _nodes(article.categories)
+    nodes = nodes_of(article.categories)
     if spec.categories and nodes.isdisjoint(spec.categories):
         return False
     if not nodes.isdisjoint(spec.exclude):
