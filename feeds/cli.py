@@ -16,12 +16,12 @@ import click
 
 from feeds import __version__
 from feeds.build.builder import FILLING, build
-from feeds.build.ingest import Progress
 from feeds.build.lock import BuilderLock
 from feeds.config import Config, key_location, load_config
 from feeds.errors import ConfigError, FeedsError, PublishError
 from feeds.render.i18n import unshipped_language
 from feeds.tree.report import BuildReport
+from feeds.tree.status import ARTICLES, Progress
 from feeds.tree.writer import writable_problem
 
 DEFAULT_CONFIG = "config/feeds.yaml"
@@ -200,14 +200,14 @@ def _fail_config(exc: ConfigError, config_path: Path) -> None:
 def _run(config: Config, *, write: bool) -> BuildReport:
     bar: Any = None
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, stage: str = ARTICLES) -> None:
         nonlocal bar
         if bar is None and total >= PROGRESS_MIN_FILES and sys.stderr.isatty():
-            bar = click.progressbar(length=total, label="articles", file=sys.stderr)
+            bar = click.progressbar(length=total, label=stage, file=sys.stderr)
             bar.__enter__()
         if bar is not None:
-            bar.update(1)
-            if done == total:  # a first build may read in two runs (see feeds.build.ahead)
+            bar.update(done - bar.pos)
+            if done == total:  # a first build reads in stages (see feeds.build.ahead)
                 bar.__exit__(None, None, None)
                 bar = None
 

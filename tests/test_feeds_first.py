@@ -20,6 +20,7 @@ from feeds.build.selection import feed_specs, in_order, newest_first, select_fee
 from feeds.build.workers import Surveyed
 from feeds.config import load_config
 from feeds.tree.manifest import lists_nothing, read_listed
+from feeds.tree.status import FEEDS_ARTICLES, FRONT_MATTER
 
 # Configured feeds that choose by node, exclusion and author, besides the automatic ones.
 FEEDS = """\
@@ -56,8 +57,11 @@ def test_a_first_build_puts_the_feeds_out_first_and_then_the_same_tree(tmp_path,
 
     site = _site(tmp_path / "first", monkeypatch, first_from=100)
     seen: dict[str, bytes] = {}
+    stages: list[tuple[str, int]] = []
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, stage: str = "articles") -> None:
+        if not stages or stages[-1] != (stage, total):
+            stages.append((stage, total))
         if not seen and not lists_nothing(site.public):  # the first call after the feeds
             listed = read_listed(site.public)
             assert listed is not None
@@ -66,6 +70,9 @@ def test_a_first_build_puts_the_feeds_out_first_and_then_the_same_tree(tmp_path,
     report = build(site.config(), progress=progress)
     assert report.ok and report.articles_found == ARTICLES and report.files_read == ARTICLES
     assert report.feeds_out is not None and report.feeds_out < report.seconds
+    # Told of every stage, each whole: a bar or /healthz never sits still through one.
+    assert [stage for stage, _ in stages] == [FRONT_MATTER, FEEDS_ARTICLES, "articles"]
+    assert stages[0][1] == ARTICLES and stages[1][1] + stages[2][1] == ARTICLES
     assert sorted(report.feeds_written) == sorted(whole_report.feeds_written)
     pages = [path for path in seen if path.startswith("articles/")]
     assert 0 < len(pages) < ARTICLES, "the feeds' pages came first, the others after"

@@ -431,6 +431,27 @@ def test_an_article_page_not_listed_during_the_first_build_is_still_to_come(tmp_
 
 
 @pytest.mark.slow  # a real server
+def test_healthz_is_200_once_a_first_build_serves_feeds(tmp_path):
+    # The feeds of a first build of a large archive are out minutes before it finishes;
+    # a health check failing all that time would have the server restarted, build and all.
+    site = make_site(tmp_path, config=CONFIG)
+    config = site.config()
+    activity = BuilderActivity(config.state.dir)
+    with running(create_app(config, builder=activity)) as server:
+        activity.progress(3, 40)
+        assert server.request("/healthz").status == 503  # nothing served yet
+        site.build()
+        (config.state.dir / "status.json").unlink()  # as it is before the build finishes
+        activity.progress(30, 40)
+        reply = server.request("/healthz")
+        fields = json.loads(reply.body)
+        assert reply.status == 200 and fields["status"] == "building"
+        assert fields["progress"] == {"done": 30, "total": 40}
+        activity.set("failed", "output.dir: not writable")
+        assert server.request("/healthz").status == 503
+
+
+@pytest.mark.slow  # a real server
 def test_a_manifest_made_and_not_yet_listing_anything_is_nothing_published(tmp_path):
     # A first publish makes the manifest, then lists what it writes: in between, a feed
     # is still to come, not gone.

@@ -7,12 +7,13 @@ entries did not change keeps its bytes, so its ETag stays the same for the polle
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import Collection
 from dataclasses import replace
 
-from feeds.build.ingest import Ingested, Progress, Settled, ingest, survey
+from feeds.build.ingest import Ingested, Settled, ingest, survey
 from feeds.build.lock import BuildNote, Interrupted
 from feeds.build.plan import publish_build
 from feeds.build.signatures import rules_signature
@@ -21,7 +22,7 @@ from feeds.config import Config
 from feeds.errors import PublishError
 from feeds.tree.manifest import lists_nothing
 from feeds.tree.report import BuildReport, Clock
-from feeds.tree.status import write_status
+from feeds.tree.status import FEEDS_ARTICLES, Progress, write_status
 from feeds.tree.writer import (
     HALF_WAY,
     check_writable,
@@ -201,7 +202,7 @@ class Builder:
         config = self.config
         if not lists_nothing(config.output.dir):
             return None  # the whole build replaces what is published in one go
-        surveyed = survey(config, settled)
+        surveyed = survey(config, settled, progress)
         clock.lap(SURVEYING)
         if surveyed is None:
             return None
@@ -209,7 +210,8 @@ class Builder:
             log.info("feeds published with the rest: two files claim an id a feed shows")
             return None
         wanted = surveyed.wanted
-        ingested = ingest(config, catalogue, settled, progress, wanted, config.output.dir)
+        told = None if progress is None else functools.partial(progress, stage=FEEDS_ARTICLES)
+        ingested = ingest(config, catalogue, settled, told, wanted, config.output.dir)
         clock.lap(READING)
         if not catalogue.holds(wanted):
             log.info("feeds published with the rest: an article they show changed or failed")

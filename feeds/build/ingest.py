@@ -48,8 +48,8 @@ from feeds.catalogue.store import Catalogue, Known
 from feeds.config import Config
 from feeds.images.signing import ImageSigner, image_signer
 from feeds.sources.files import Scan, SourceFile, scan_sources, stat_sources
+from feeds.tree.status import FRONT_MATTER, Progress
 
-Progress = Callable[[int, int], None]  # called with (files read, files to read)
 Settled = Callable[[SourceFile], bool]  # False: the file may still be being written
 
 log = logging.getLogger("feeds")
@@ -327,7 +327,9 @@ class Survey:
     worker_peak_rss: int  # bytes (0: no workers)
 
 
-def survey(config: Config, settled: Settled | None) -> Survey | None:
+def survey(
+    config: Config, settled: Settled | None, progress: Progress | None = None
+) -> Survey | None:
     """Read the front matter of every file in the source dir, settled ones only when asked.
     None when there are too few files for it to pay, or when the configuration's feeds
     cannot be chosen from front matter alone."""
@@ -341,7 +343,7 @@ def survey(config: Config, settled: Settled | None) -> Survey | None:
     settings = ReadSettings.of(config, indexed=False)
     ahead = FeedsAhead(config)
     batches = (files[start : start + BATCH] for start in range(0, len(files), BATCH))
-    seconds, peaks = 0.0, [0]
+    seconds, peaks, done = 0.0, [0], 0
     here = functools.partial(_timed_survey, settings=settings)
     for surveyed, took in _in_workers(
         batches, len(files), _survey_batch, here, (settings, None, None), peaks
@@ -349,6 +351,9 @@ def survey(config: Config, settled: Settled | None) -> Survey | None:
         seconds += took
         for article in surveyed:
             ahead.add(article)
+        done = min(done + BATCH, len(files))
+        if progress is not None:
+            progress(done, len(files), FRONT_MATTER)
     return Survey(ahead.wanted(), seconds, max(peaks))
 
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from feeds.errors import FeedsError
 from feeds.tree.writer import process_exists, write_atomic
@@ -21,6 +21,18 @@ STATUS_FILE = "status.json"
 ACTIVITY_FILE = "builder.json"
 PROGRESS_EVERY = 0.5  # seconds between two writes of a build's progress to the state dir
 MAX_LISTED = 100  # errors listed in the status; the count is always exact
+
+# What a build's progress is told it reads: every article; on a first build of a large
+# archive, every front matter first, then the articles of the feeds (feeds.build.ahead).
+ARTICLES = "articles"
+FRONT_MATTER = "front matter"
+FEEDS_ARTICLES = "feeds' articles"
+
+
+class Progress(Protocol):
+    """Told how far a build has read: `done` of `total` files, at each file or batch."""
+
+    def __call__(self, done: int, total: int, stage: str = ARTICLES) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -99,9 +111,11 @@ class BuilderActivity:
         """A new state (written to the state dir at once)."""
         self._record(Activity(state, os.getpid(), detail), force=True)
 
-    def progress(self, done: int, total: int) -> None:
-        """Files read so far by the running build (written every PROGRESS_EVERY seconds)."""
-        self._record(Activity("building", os.getpid(), "", done, total), force=done == total)
+    def progress(self, done: int, total: int, stage: str = ARTICLES) -> None:
+        """Files read so far by the running build, and what of them it reads (written
+        every PROGRESS_EVERY seconds)."""
+        activity = Activity("building", os.getpid(), f"reading {stage}", done, total)
+        self._record(activity, force=done == total)
 
     def _record(self, activity: Activity, *, force: bool) -> None:
         with self._lock:

@@ -63,7 +63,7 @@ def create_app(
     app.extensions["feeds.web.metrics"] = registry
 
     def healthz() -> tuple[Response, int]:
-        code, fields = health(config, builder)
+        code, fields = health(config, builder, lambda: tree.lookup("index.html") is not None)
         response = jsonify(fields)
         response.headers["Cache-Control"] = "no-store"
         return response, code
@@ -112,20 +112,26 @@ class ErrorPages:
         return page
 
 
-def health(config: Config, builder: BuilderActivity | None) -> tuple[int, dict[str, Any]]:
+def health(
+    config: Config, builder: BuilderActivity | None, serving: Callable[[], bool]
+) -> tuple[int, dict[str, Any]]:
     """/healthz: the last finished build (200), unless the builder cannot build (503 with
-    the reason); before any build finished, what the builder is doing (503)."""
+    the reason). Before any build finished, what the builder is doing: 200 once the tree
+    serves its index page, which a publish writes after every feed (a first build of a
+    large archive publishes the feeds before the rest, and a health check must not take
+    down the server that answers their readers), 503 before."""
     status = read_status(config.state.dir)
     activity = builder.current() if builder is not None else read_activity(config.state.dir)
     if activity is not None and activity.state == "failed":
         return 503, {"status": "failing", "reason": activity.detail, "last_build": status}
     if status is not None:
         return 200, {"status": "ok" if status.get("ok") else "degraded", "last_build": status}
+    code = 200 if serving() else 503
     if activity is not None and activity.state in ("settling", "building"):
         progress = {"done": activity.done, "total": activity.total}
         detail = activity.detail or "the first build is running"
-        return 503, {"status": "building", "detail": detail, "progress": progress}
-    return 503, {"status": "starting", "detail": "no build has finished yet"}
+        return code, {"status": "building", "detail": detail, "progress": progress}
+    return code, {"status": "starting", "detail": "no build has finished yet"}
 
 
 class PublishedFiles:
