@@ -123,6 +123,11 @@ def test_duplicate_front_matter_ids_are_reported(site):
     site.write("b/two.txt", article_text("二", extra="id: same\n"))
     report = site.build()
     assert any("b/two.txt" in e and "a/one.txt" in e for e in report.errors)
+    assert report.articles_failed == 1  # the file left out
+    assert report.articles_published == report.articles_found - 1
+    again = site.build()  # nothing changed: still an error until one of them is fixed
+    assert any("b/two.txt" in e and "a/one.txt" in e for e in again.errors)
+    assert not again.ok and again.articles_failed == 1
 
 
 def test_same_file_names_in_two_folders_do_not_collide(site):
