@@ -80,7 +80,7 @@ def check_command(config_path: Path, verbose: bool) -> None:
     default="127.0.0.1",
     show_default=True,
     envvar="FEEDS_HOST",
-    help="Address to listen on (0.0.0.0 for every interface).",
+    help="Address to listen on (0.0.0.0 for every interface; or set FEEDS_HOST).",
 )
 @click.option(
     "--port",
@@ -88,7 +88,7 @@ def check_command(config_path: Path, verbose: bool) -> None:
     show_default=True,
     type=click.IntRange(0, 65535),
     envvar="FEEDS_PORT",
-    help="Port to listen on (0: any free port).",
+    help="Port to listen on (0: any free port; or set FEEDS_PORT).",
 )
 @click.option(
     "--threads",
@@ -99,7 +99,8 @@ def check_command(config_path: Path, verbose: bool) -> None:
 )
 @log_format_option
 def serve_command(config_path: Path, host: str, port: int, threads: int, log_format: str) -> None:
-    """Build, then serve the feeds over HTTP and rebuild on the schedule."""
+    """Serve the output tree over HTTP at once; build it in the background, then rebuild
+    on the schedule and whenever articles change."""
     config = _load(config_path)
     from feeds.logs import configure_logging
     from feeds.serve import run_server  # imported only when serving
@@ -220,6 +221,12 @@ def _run(config: Config, *, write: bool) -> BuildReport:
     except FeedsError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        # What was published stays served; the next build does what this one left.
+        click.secho("interrupted: the next build carries on from here", fg="red", err=True)
+        sys.exit(130)  # 128 + SIGINT, as a shell reports it
 
 
 def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: bool) -> None:
@@ -229,20 +236,18 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
     shown = report.warnings if verbose else report.unmatched_categories if not wrote else ()
     for warning in shown:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    articles = (
-        f"articles: {report.articles_published} read, {report.articles_failed} failed"
+    published = "published" if wrote else "would be published"
+    click.echo(
+        f"articles: {report.articles_published} {published}, {report.articles_failed} failed"
         f" (of {report.articles_found} in {config.source.dir})"
+        + (f", {report.files_read} read by this build" if wrote else "")
     )
-    click.echo(articles)
     if wrote:
         click.echo(
             f"feeds: {report.feeds} published, {report.feeds_changed} changed,"
             f" {report.feeds - report.feeds_changed} unchanged"
         )
-        click.echo(
-            f"files: {report.files_written} written, {report.files_unchanged} unchanged,"
-            f" {report.files_removed} removed in {config.output.dir}"
-        )
+        click.echo(_files_line(report, config.output.dir))
     else:
         click.echo(f"feeds: {report.feeds} would be published")
     if dropped := report.head_images_dropped:
@@ -262,6 +267,15 @@ def _print_report(report: BuildReport, config: Config, verbose: bool, *, wrote: 
     if report.warnings and not verbose:
         click.echo(f"warnings: {len(report.warnings)} (run with -v to list them)")
     click.echo(f"time: {report.seconds:.2f}s{_first_build_times(report)}")
+
+
+def _files_line(report: BuildReport, output_dir: Path) -> str:
+    if not (report.files_written or report.files_unchanged or report.files_removed):
+        return f"files: nothing to write or remove in {output_dir}"  # nothing was compared
+    return (
+        f"files: {report.files_written} written, {report.files_unchanged} unchanged,"
+        f" {report.files_removed} removed in {output_dir}"
+    )
 
 
 def _first_build_times(report: BuildReport) -> str:

@@ -2,8 +2,10 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from sites import article_text, make_site, run_feeds
@@ -23,13 +25,43 @@ def site(tmp_path):
 def test_build_prints_a_summary_and_exits_0(site):
     result = run("build", "-c", "feeds.yaml", cwd=site.root)
     assert result.returncode == 0, result.stderr
-    assert "articles: 40 read, 0 failed" in result.stdout
+    assert "articles: 40 published, 0 failed" in result.stdout
     assert "written" in result.stdout and "unchanged" in result.stdout
     assert (site.public / "feeds/all.atom").exists()
     assert "feeds published after" in result.stdout  # then the search index
+    assert ", 40 read by this build" in result.stdout
     again = run("build", "-c", "feeds.yaml", cwd=site.root)
-    assert "0 changed" in again.stdout and " 0 written" in again.stdout
+    assert "0 changed" in again.stdout and ", 0 read by this build" in again.stdout
+    assert "files: nothing to write or remove" in again.stdout
     assert "search index" not in again.stdout  # kept in step, nothing to fill
+
+
+def test_ctrl_c_stops_a_build_and_the_next_one_finishes_it(tmp_path):
+    from feeds.bench.corpus import generate
+
+    site = make_site(tmp_path, examples=False)
+    generate(site.articles, 1500, seed=6)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feeds", "build", "-c", "feeds.yaml"],
+        cwd=site.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own: Ctrl-C signals every process in it
+    )
+    pages = site.public / "articles"
+    deadline = time.monotonic() + 60
+    while not (pages.is_dir() and any(pages.iterdir())):  # the workers are writing pages
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr
+        time.sleep(0.005)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err == "interrupted: the next build carries on from here\n"  # no traceback
+    result = run("build", "-c", "feeds.yaml", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    assert "articles: 1500 published, 0 failed" in result.stdout
+    assert sum(1 for _ in pages.iterdir()) == 1500
 
 
 # A first build of a real archive of 2,100 articles.
@@ -57,7 +89,7 @@ def test_build_exits_1_and_lists_each_broken_file(site):
     assert result.returncode == 1
     assert "broken.txt:1:" in result.stderr
     assert "bad-date.txt" in result.stderr and "someday" in result.stderr
-    assert "articles: 40 read, 2 failed" in result.stdout
+    assert "articles: 40 published, 2 failed" in result.stdout
     assert (site.public / "feeds/all.atom").exists()
 
 
@@ -127,7 +159,7 @@ def test_the_real_sample_with_a_nul_byte_is_published_with_a_warning(tmp_path, s
     site.write("sample.txt", damaged)
     result = run("build", "-v", "-c", "feeds.yaml", cwd=site.root)
     assert result.returncode == 0, result.stderr
-    assert "articles: 1 read, 0 failed" in result.stdout
+    assert "articles: 1 published, 0 failed" in result.stdout
     assert "sample.txt:16: 1 control byte removed (the first is 0x00)" in result.stderr
     page = (site.public / "articles/sample.html").read_text("utf-8")
     assert "原标题：国家中小学智慧教育平台" in page

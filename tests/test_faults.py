@@ -313,7 +313,7 @@ def test_an_unreadable_article_is_reported_and_the_others_published(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "error: locked.txt: cannot read the file (Permission denied)" in result.stderr
-    assert "articles: 40 read, 1 failed (of 41" in result.stdout
+    assert "articles: 40 published, 1 failed (of 41" in result.stdout
     assert len(list((site.public / "articles").iterdir())) == 40
     assert_readers_see_whole_documents(site.public)
 

@@ -28,17 +28,8 @@ schedule: {interval: 1}
 @pytest.fixture
 def served(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
-        cwd=site.root,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process, server = start_serve(site)
     try:
-        match, _ = wait_for_line(process, LISTENING)
-        server = Server("127.0.0.1", int(match.group(1)))
         wait_until_built(server)
         yield site, process, server
     finally:
@@ -75,6 +66,33 @@ def test_serve_stops_on_sigint(served):
     assert server.request("/").status == 200
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
+
+
+def test_ctrl_c_during_a_build_lets_it_finish_quietly(tmp_path):
+    # A terminal's Ctrl-C signals the whole foreground group: the worker processes too.
+    site = make_site(tmp_path, examples=False, config=CONFIG)
+    generate(site.articles, 1500, seed=5)
+    old = time.time() - 3600
+    for path in site.articles.iterdir():
+        os.utime(path, (old, old))  # settled: the build starts at once
+    process, server = start_serve(site, own_group=True)  # as a terminal starts it
+    try:
+        deadline = time.monotonic() + 60
+        while json.loads(server.request("/healthz").body).get("progress", {}).get("done", 0) < 1:
+            assert time.monotonic() < deadline, "the build never started reading"
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        log = log_of(process).rest()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        process.stderr.close()
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log, log
+    assert "shutting down" in log
+    status = json.loads((site.config().state.dir / "status.json").read_text())
+    assert status["ok"] and status["articles_published"] == 1500, status
 
 
 def test_serve_reports_a_busy_port(tmp_path):
@@ -126,8 +144,9 @@ feeds:
 """
 
 
-def start_serve(site, python=(sys.executable,)):
-    """`feeds serve` on a free port, at once; its process and server once it listens."""
+def start_serve(site, python=(sys.executable,), own_group=False):
+    """`feeds serve` on a free port, at once; its process and server once it listens.
+    `own_group`: in a process group of its own, which a terminal's Ctrl-C signals whole."""
     process = subprocess.Popen(
         [*python, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
         cwd=site.root,
@@ -135,6 +154,7 @@ def start_serve(site, python=(sys.executable,)):
         stdout=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=own_group,
     )
     match, _ = wait_for_line(process, LISTENING)
     return process, Server("127.0.0.1", int(match.group(1)))

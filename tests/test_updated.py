@@ -152,7 +152,7 @@ def test_a_catalogue_without_the_changes_table_is_replaced(tmp_path: Path) -> No
     before = site.tree()
     result = run_feeds("build", "-c", "feeds.yaml", cwd=site.root)
     assert result.returncode == 0, result.stderr
-    assert "articles: 40 read, 0 failed" in result.stdout
+    assert "articles: 40 published, 0 failed" in result.stdout
     assert site.tree() == before
     edit(site, "</div>", "<p>补充。</p></div>", FIXED_MTIME + 60)
     built(site)

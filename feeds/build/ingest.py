@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import resource
+import signal
 import threading
 import time
 from collections import deque
@@ -452,6 +453,9 @@ def _start_worker(
 ) -> None:
     global _worker
     _worker = (settings, pages_dir, images)
+    # A terminal's Ctrl-C reaches every process of the group: the builder decides what it
+    # means (finish the build, or stop it) and its workers go when it goes (below).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker waits for work on a pipe that its own process also holds open, so it would
     # never see its builder die (a SIGKILL, say): it would wait forever, or, busy, write
     # pages long after the next build began. It leaves with its builder instead: at once
