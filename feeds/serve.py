@@ -15,11 +15,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from feeds.build.lock import BuilderLock
-from feeds.config import Config, load_config
+from feeds.config import BASE_URL_ENV, Config, load_config
 from feeds.errors import FeedsError
 from feeds.logs import configure_logging as configure_logging  # also feeds.serve's
 from feeds.tree.status import BuilderActivity
@@ -27,6 +28,8 @@ from feeds.watch.watcher import Watcher
 from feeds.web.app import create_app
 from feeds.web.metrics import BuildMetrics
 from feeds.web.server import listen, make_server
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 log = logging.getLogger("feeds")
 
@@ -89,6 +92,8 @@ def run_server(config: Config, host: str, port: int, threads: int = 8) -> None:
     _raise_on_sigterm()  # before the line that says it is up: a SIGTERM after it is clean
     try:
         log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
+        if elsewhere := _links_elsewhere(config.site.base_url, bound):
+            log.warning("%s", elsewhere)
         server.run()  # returns when interrupted: waitress closes its sockets itself
     except KeyboardInterrupt:
         pass
@@ -145,6 +150,23 @@ def wsgi_app() -> Flask:
         builder.watcher.start()
     app.extensions["feeds.builder"] = (lock, builder.watcher)  # kept alive with the app
     return app
+
+
+def _links_elsewhere(base_url: str, port: int) -> str | None:
+    """What is wrong when the site's links name this machine on another port (a newcomer's
+    `--port` with the example config): every link would lead to nothing. None otherwise:
+    a base_url of another host is a proxy's, or a name this server cannot know."""
+    url = urlsplit(base_url)
+    if url.hostname not in LOOPBACK_NAMES:
+        return None
+    linked = url.port or (443 if url.scheme == "https" else 80)
+    if linked == port:
+        return None
+    return (
+        f"site.base_url is {base_url}, so every link in the feeds and pages points to port "
+        f"{linked}, but this server listens on {port}: set site.base_url, or {BASE_URL_ENV}, "
+        "to the address readers use"
+    )
 
 
 def _raise_on_sigterm() -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from server import LISTENING, Server, gunicorn, log_of, wait_for_line, wait_unti
 from sites import article_text, as_owner_only, make_site, run_feeds
 
 from feeds.bench.corpus import generate
+from feeds.serve import _links_elsewhere
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
@@ -93,6 +95,33 @@ def test_ctrl_c_during_a_build_lets_it_finish_quietly(tmp_path):
     assert "shutting down" in log
     status = json.loads((site.config().state.dir / "status.json").read_text())
     assert status["ok"] and status["articles_published"] == 1500, status
+
+
+def test_serve_warns_when_the_links_name_another_port(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)  # base_url: http://127.0.0.1:8080/
+    process, server = start_serve(site)  # on a free port, as `--port` gives a newcomer
+    try:
+        _, seen = wait_for_line(process, re.compile("site.base_url is"))
+    finally:
+        stop(process)
+    warning = seen[-1]
+    assert "WARNING" in warning and f"listens on {server.port}" in warning
+    assert "points to port 8080" in warning and "FEEDS_BASE_URL" in warning
+
+
+@pytest.mark.parametrize(
+    ("base_url", "port", "warned"),
+    [
+        ("http://127.0.0.1:8080/", 8080, False),
+        ("http://localhost/", 80, False),
+        ("https://feeds.example.org/", 8080, False),  # a proxy's address
+        ("http://127.0.0.1:8080/", 9000, True),
+        ("http://localhost/", 8080, True),
+        ("https://[::1]/", 8443, True),
+    ],
+)
+def test_links_elsewhere_only_for_this_machine_on_another_port(base_url, port, warned):
+    assert (_links_elsewhere(base_url, port) is not None) == warned
 
 
 def test_serve_reports_a_busy_port(tmp_path):
