@@ -20,6 +20,7 @@ CHECKED = [
     "index.html",
     "opml.xml",
     "feeds/finance.html",
+    "feeds/all.html",
     "articles/000_d56c9c7e6769d062.html",
 ]
 
