@@ -205,6 +205,28 @@ def test_empty_front_matter_reports_the_missing_title() -> None:
     assert "title" in caught.reason
 
 
+def test_a_missing_title_is_reported_at_the_opening_fence() -> None:
+    caught = error("\n---\ndate: 2022-03-15 22:04:32\n---\n<p>正文</p>\n")
+    assert caught.line == 2 and "add 'title: ...'" in caught.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "opened", "fix"),
+    [
+        ("categories: [金融\n", "a [ list", "close it with ']'"),
+        ("extra: {a: 1\n", "a { mapping", "close it with '}'"),
+        ("author: '新浪财经\n", "a quoted value", "close the quote"),
+    ],
+)
+def test_an_unclosed_list_or_quote_is_reported_where_it_opens(
+    line: str, opened: str, fix: str
+) -> None:
+    caught = error(f"\n---\ntitle: 标题\n{line}date: 2022-03-15 22:04:32\n---\n<p>b</p>\n")
+    assert caught.line == 4, caught.reason
+    assert caught.reason.startswith(f"front matter is not valid YAML: {opened} begun on this")
+    assert fix in caught.reason and "on line 5" in caught.reason
+
+
 def test_unquoted_colon_names_the_line_and_the_fix() -> None:
     caught = error("\n---\nauthor: 新浪财经\ntitle: 原标题: 新闻\n---\n")
     assert caught.line == 4

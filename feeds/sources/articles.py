@@ -50,7 +50,7 @@ def _name(value: object) -> str | None:
 
 
 def _title(fm: FrontMatter, source: str) -> str:
-    line = fm.lines.get("title", 1)
+    line = fm.lines.get("title", fm.fence_line)
     value = fm.data.get("title")
     if value is None or value == "":
         raise ArticleError(source, "the title is missing or empty: add 'title: ...'", line)

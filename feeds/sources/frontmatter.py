@@ -76,6 +76,7 @@ class FrontMatter:
     raw: dict[str, str] = field(default_factory=dict)  # YAML scalar text, before typing
     body: str = ""
     body_line: int = 1
+    fence_line: int = 1  # the opening fence's: where a missing key goes
 
 
 def _split(text: str, source: str) -> tuple[str, str, int, str, int]:
@@ -140,7 +141,7 @@ def parse_front_matter(text: str, source: str) -> FrontMatter:
         fm = _load_toml(front, first, source)
     else:
         fm = _load_yaml(_UNPRINTABLE.sub("", front), first, source)
-    fm.body, fm.body_line = body, body_line
+    fm.body, fm.body_line, fm.fence_line = body, body_line, first - 1
     return fm
 
 
@@ -181,12 +182,7 @@ def _load_yaml(front: str, first: int, source: str) -> FrontMatter:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first + mark.line if mark is not None else first
-        problem = exc.problem or exc.context
-        raise ArticleError(
-            source, f"front matter is not valid YAML: {problem}: {_yaml_fix(exc)}", line
-        ) from None
+        raise _yaml_error(exc, first, source) from None
     except yaml.YAMLError as exc:
         raise ArticleError(source, f"front matter is not valid YAML: {exc}", first) from None
     except RecursionError:  # the pure-Python loader, without libyaml's depth limit
@@ -255,6 +251,36 @@ def _check_event(event: yaml.Event, first: int, source: str) -> None:
             "(front matter holds plain text, numbers, dates and lists)",
             line,
         )
+
+
+# What libyaml was reading when it failed, for the errors found only lines later: a list,
+# mapping or quote left open. The line it began on is where the fix goes.
+_UNCLOSED = {
+    "while parsing a flow sequence": ("a [ list", "close it with ']', or quote the value"),
+    "while parsing a flow mapping": ("a { mapping", "close it with '}', or quote the value"),
+    "while scanning a quoted scalar": ("a quoted value", "close the quote"),
+}
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, first: int, source: str) -> ArticleError:
+    """The error to report: at the line to fix, with how to fix it."""
+    mark = exc.problem_mark or exc.context_mark
+    line = first + mark.line if mark is not None else first
+    unclosed = _UNCLOSED.get(exc.context or "")
+    if unclosed is not None and exc.context_mark is not None and mark is not None:
+        begun = first + exc.context_mark.line
+        if begun != line:
+            what, fix = unclosed
+            return ArticleError(
+                source,
+                f"front matter is not valid YAML: {what} begun on this line is not closed "
+                f"({exc.problem} on line {line}): {fix}",
+                begun,
+            )
+    problem = exc.problem or exc.context
+    return ArticleError(
+        source, f"front matter is not valid YAML: {problem}: {_yaml_fix(exc)}", line
+    )
 
 
 def _yaml_fix(exc: yaml.MarkedYAMLError) -> str:
