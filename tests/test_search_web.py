@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -342,6 +343,25 @@ def test_feeds_serve_searches_what_a_builder_in_another_process_builds(tmp_path)
     assert "unusable" not in log and "rebuilding" not in log, log  # never set aside
 
 
+def get_as_pasted(server, target):
+    """The status line and body of a GET whose target is sent as UTF-8 bytes, not
+    percent-encoded, as curl and the readers built on it (newsboat) send an address."""
+    with socket.create_connection((server.host, server.port), timeout=10) as connection:
+        request = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        connection.sendall(request.encode())
+        raw = b"".join(iter(lambda: connection.recv(65536), b""))
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), body
+
+
+def test_a_search_address_pasted_with_its_chinese_as_it_is_is_answered(server):
+    status, body = get_as_pasted(server, "/search.json?q=降准")
+    encoded = get(server, "/search.json", "降准")
+    assert status.startswith("HTTP/1.1 200 ") and encoded.status == 200, status
+    assert json.loads(body) == json.loads(encoded.body)
+    assert ids(encoded), "found nothing: the same nothing both ways"
+
+
 def test_nginx_passes_search_on_to_the_app(tmp_path, server, site):
     with nginx_serving(site.public, tmp_path / "nginx", server.port) as proxy:
         for fmt in ("atom", "rss", "json"):
@@ -349,6 +369,7 @@ def test_nginx_passes_search_on_to_the_app(tmp_path, server, site):
             passed = get(proxy, f"/search.{fmt}", "降准")
             assert passed.status == 200 and passed.body == direct.body
             assert passed.headers["content-type"] == direct.headers["content-type"]
+        direct_atom = get(server, "/search.atom", "降准").body
         zipped = get(proxy, "/search.atom", "降准", **{"Accept-Encoding": "gzip"})
         assert gzip.decompress(zipped.body) == get(server, "/search.atom", "降准").body
         again = get(proxy, "/search.atom", "降准", **{"If-None-Match": zipped.headers["etag"]})
@@ -358,6 +379,8 @@ def test_nginx_passes_search_on_to_the_app(tmp_path, server, site):
         assert page.headers["cache-control"] == "public, max-age=60"
         assert proxy.request("/search?q=").status == 400
         assert proxy.request("/feeds/all.atom").status == 200  # files are still nginx's
+        status, body = get_as_pasted(proxy, "/search.atom?q=降准")
+        assert status.startswith("HTTP/1.1 200 ") and body == direct_atom, status
 
 
 def test_nginx_says_503_with_retry_after_when_the_app_is_down(tmp_path, site):
