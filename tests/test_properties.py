@@ -28,7 +28,7 @@ from feeds.build.ingest import _compare
 from feeds.build.selection import category_nodes, feed_specs, in_order, select_feeds
 from feeds.catalogue.records import Listing, encode, feed_order
 from feeds.catalogue.sql import StoredSet
-from feeds.catalogue.store import Catalogue, Known
+from feeds.catalogue.store import Catalogue
 from feeds.clean.cleaner import clean_body
 from feeds.config import parse_config
 from feeds.errors import ArticleError
@@ -251,11 +251,10 @@ _STATS = st.tuples(st.integers(0, 3), st.integers(0, 3))
 @given(st.dictionaries(st.text(max_size=4), _STATS), st.dictionaries(st.text(max_size=4), _STATS))
 def test_a_scan_is_compared_with_the_records_in_one_pass_as_with_sets(found, kept):
     files = [SourceFile("/" + s, s, *found[s]) for s in sorted(found)]
-    records = [(s, Known(*kept[s], "digest", None)) for s in sorted(kept)]
-    changed, gone = _compare(files, iter(records))
-    assert [(f.source, changed.known.get(f.source)) for f in changed.files] == [
-        (s, dict(records).get(s)) for s in sorted(found) if kept.get(s) != found[s]
-    ]
+    records = [(s, *kept[s]) for s in sorted(kept)]
+    changed, recorded, gone = _compare(files, iter(records))
+    assert [f.source for f in changed] == [s for s in sorted(found) if kept.get(s) != found[s]]
+    assert recorded == [f.source for f in changed if f.source in kept]
     assert gone == sorted(kept.keys() - found.keys())
 
 

@@ -148,8 +148,8 @@ def _look(
     looked = None if only is None else stat_sources(source.dir, only, source.extensions)
     if looked is None:
         scan = scan_sources(source.dir, source.extensions)
-        candidates, gone = _compare(scan.files, catalogue.recorded())
-        return scan, candidates, gone, True
+        changed, recorded, gone = _compare(scan.files, catalogue.recorded())
+        return scan, Candidates(changed, catalogue.known_of(recorded)), gone, True
     scan, missing = looked
     known = catalogue.known_of([file.source for file in scan.files])
     changed = [file for file in scan.files if not _unchanged(file, known.get(file.source))]
@@ -167,31 +167,32 @@ def _unchanged(file: SourceFile, before: Known | None) -> bool:
 
 
 def _compare(
-    files: Sequence[SourceFile], recorded: Iterator[tuple[str, Known]]
-) -> tuple[Candidates, list[str]]:
-    """The files that are new or whose size or time differs from their record; and the
-    recorded sources no file has. Both are sorted by source, as scans list them and the
-    catalogue reads them back: one pass over each, and nothing of the archive held but the
-    scan."""
-    candidates = Candidates([], {})
+    files: Sequence[SourceFile], recorded: Iterator[tuple[str, int, int]]
+) -> tuple[list[SourceFile], list[str], list[str]]:
+    """The files that are new or whose size or time differs from their record, the sources
+    of those that have one, and the recorded sources no file has. All are sorted by
+    source, as scans list them and the catalogue reads them back: one pass over each, and
+    nothing of the archive held but the scan."""
+    changed: list[SourceFile] = []
+    recorded_changed: list[str] = []
     gone: list[str] = []
     record = next(recorded, None)
     for file in files:
-        while record is not None and record[0] < file.source:
+        source = file.source
+        while record is not None and record[0] < source:
             gone.append(record[0])
             record = next(recorded, None)
-        before = None
-        if record is not None and record[0] == file.source:
-            before = record[1]
+        if record is not None and record[0] == source:
+            if record[1] != file.size or record[2] != file.mtime_ns:
+                changed.append(file)
+                recorded_changed.append(source)
             record = next(recorded, None)
-        if not _unchanged(file, before):
-            candidates.files.append(file)
-            if before is not None:
-                candidates.known[file.source] = before
+        else:
+            changed.append(file)
     while record is not None:
         gone.append(record[0])
         record = next(recorded, None)
-    return candidates, gone
+    return changed, recorded_changed, gone
 
 
 class ToRead:
