@@ -179,8 +179,9 @@ SETTINGS: tuple[Setting, ...] = (
         "images.proxy",
         False,
         "`true`: images on `images.hosts` (in bodies, and the head image) are linked through "
-        "the web app's image proxy, `images/<signature>/<url>` under `site.base_url`, which "
-        "fetches them without a Referer. Needs `feeds serve` or the WSGI app (see "
+        "the web app's image proxy, `images/<signature>/<the URL in base64url>.<its "
+        "extension>` under `site.base_url`, which fetches them without a Referer. Needs "
+        "`feeds serve` or the WSGI app (see "
         "[Image proxy](image-proxy.md)).",
         v.flag,
     ),
