@@ -86,7 +86,7 @@ def run_server(config: Config, host: str, port: int, threads: int = 8) -> None:
         lock.release()
         raise
     # A single listening socket (the only kind created here) knows the port it got.
-    bound = getattr(server, "effective_port", port)
+    bound = int(getattr(server, "effective_port", port))  # waitress gives it as text
     if builder.watcher is not None:
         builder.watcher.start()  # the first build runs while requests are answered
     _raise_on_sigterm()  # before the line that says it is up: a SIGTERM after it is clean

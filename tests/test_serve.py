@@ -10,7 +10,15 @@ import sys
 import time
 
 import pytest
-from server import LISTENING, Server, gunicorn, log_of, wait_for_line, wait_until_built
+from server import (
+    LISTENING,
+    Server,
+    free_port,
+    gunicorn,
+    log_of,
+    wait_for_line,
+    wait_until_built,
+)
 from sites import article_text, as_owner_only, make_site, run_feeds
 
 from feeds.bench.corpus import generate
@@ -98,7 +106,7 @@ def test_ctrl_c_during_a_build_lets_it_finish_quietly(tmp_path):
 
 
 def test_serve_warns_when_the_links_name_another_port(tmp_path):
-    site = make_site(tmp_path, config=CONFIG)  # base_url: http://127.0.0.1:8080/
+    site = make_site(tmp_path / "other", config=CONFIG)  # base_url: http://127.0.0.1:8080/
     process, server = start_serve(site)  # on a free port, as `--port` gives a newcomer
     try:
         _, seen = wait_for_line(process, re.compile("site.base_url is"))
@@ -107,6 +115,15 @@ def test_serve_warns_when_the_links_name_another_port(tmp_path):
     warning = seen[-1]
     assert "WARNING" in warning and f"listens on {server.port}" in warning
     assert "points to port 8080" in warning and "FEEDS_BASE_URL" in warning
+    port = free_port()
+    site = make_site(tmp_path / "same", config=CONFIG.replace(":8080/", f":{port}/"))
+    process, server = start_serve(site, port=port)
+    try:
+        wait_until_built(server)
+    finally:
+        stop(process)
+        rest = log_of(process).rest()
+    assert "site.base_url is" not in rest, rest
 
 
 @pytest.mark.parametrize(
@@ -173,11 +190,11 @@ feeds:
 """
 
 
-def start_serve(site, python=(sys.executable,), own_group=False):
+def start_serve(site, python=(sys.executable,), own_group=False, port=0):
     """`feeds serve` on a free port, at once; its process and server once it listens.
     `own_group`: in a process group of its own, which a terminal's Ctrl-C signals whole."""
     process = subprocess.Popen(
-        [*python, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
+        [*python, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", str(port)],
         cwd=site.root,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
