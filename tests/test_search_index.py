@@ -9,7 +9,7 @@ import pytest
 from sites import article_text, make_site
 
 from feeds.build.builder import FILLING
-from feeds.catalogue import search_index
+from feeds.catalogue import search_index, store
 from feeds.catalogue.records import article_from_json
 from feeds.catalogue.search_index import (
     index_ready,
@@ -236,6 +236,24 @@ def test_a_first_build_leaves_merging_to_the_builds_after_it(site, monkeypatch):
     assert site.build().ok
     assert search(site, "降准") == ["11", *(f"{n:02d}" for n in range(1, 11))]
     integrity_check(site)
+
+
+def test_a_fill_leaves_one_segment_for_later_builds_to_merge_into(site, monkeypatch):
+    # A small hash makes the fill write a segment every few articles, as 16 MB does every
+    # few thousand; left so, they would all be merged inside some later build's write.
+    small = store.SEARCH_SCHEMA.replace("16777216", "4096")
+    monkeypatch.setattr(store, "SEARCH_SCHEMA", small)
+    for n in range(1, 41):
+        site.write(f"{n:02d}.txt", article_text(f"第{n}篇", body="<p>降准 央行</p>" * 20))
+    assert site.build().ok
+    assert segments(site) == 1
+    assert len(search(site, "降准")) == 40
+    integrity_check(site)
+
+
+def segments(site):
+    with sqlite3.connect(site.config().state.dir / FILE_NAME) as connection:
+        return connection.execute("SELECT COUNT(DISTINCT segid) FROM search_idx").fetchone()[0]
 
 
 def test_a_change_of_rules_indexes_everything_again(site):

@@ -25,12 +25,15 @@ is also told to hold more in memory before it writes (`hashsize`, 1 MB by defaul
 merge what it wrote 16 segments at a time rather than 4 (`automerge`).
 
 Merging as a fill writes would rewrite each term's list several times: it takes about
-half as long again as the writing itself. So a fill does not merge (`automerge` 0, in the
-same transaction), and merging starts with the next build, a little with each write. A
-query then looks each term up in each segment the fill left, one for every few thousand
-articles: milliseconds at 100,000. FTS5 merges a level at once when it reaches
-`crisismerge` segments, 16 by default: that would make the first small write after a
-fill merge the whole index, so it is 64.
+half as long again as the writing itself. So a fill does not merge as it writes
+(`automerge` 0, in the same transaction), and merges what it wrote once, at its end
+(`optimize`: a third of the writing's time). Left as they were written, the fill's
+segments (one for every few thousand articles) would wait at the lowest level for the
+small segments of later builds, until `crisismerge` of them (16 by default; here 64) make
+FTS5 merge them all at once, inside the write of one new article: a stall of a second at
+10,000 articles, some dozens of builds after the first. Once merged, the index is one
+segment at a level of its own, which small writes reach only when their merges have
+grown as large; they merge 16 at a time (`automerge`), a little with each write.
 """
 
 from __future__ import annotations
@@ -143,6 +146,7 @@ class SearchIndex:
                 self._add_made(made)
                 made = making.result()
             self._add_made(made)
+        db.execute("INSERT INTO search (search) VALUES ('optimize')")
         db.execute(_MERGING, (_AUTOMERGE,))
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_FILLED,))
         self.filled = True
