@@ -51,7 +51,9 @@ from feeds.web.metrics import BuildMetrics
 log = logging.getLogger("feeds")
 
 DEBOUNCE = 0.2  # seconds of quiet after an event before building
-MAX_DELAY = 1.0  # a steady stream of events still gets a build this often
+# A steady stream of events (a scraper at work) still gets a build this long after the
+# first of them, so that a file is served within a second of landing, build included.
+MAX_DELAY = 0.5
 OPEN_LIMIT = 60.0  # a file held open this long without writes is read anyway
 
 
@@ -79,6 +81,7 @@ class Watcher:
         self.builder = Builder(config)
         self._first_poke: float | None = None
         self._scheduler = BackgroundScheduler(daemon=True)
+        logging.getLogger("apscheduler.scheduler").addFilter(_not_a_skipped_rebuild)
         self._observer: Any = None
         # Tells the WebSub hub of the feeds each build changes, from a thread of its own.
         if notifier is None and config.websub.hub:
@@ -277,11 +280,11 @@ class Watcher:
         """Debounced: build DEBOUNCE after the last event, at most MAX_DELAY after the first."""
         now = time.monotonic()
         with self._lock:
+            if self._first_poke is None:  # also during a build: the wait counts from here
+                self._first_poke = now
             if self._building:
                 self._again = True
                 return
-            if self._first_poke is None:
-                self._first_poke = now
             when = min(now + DEBOUNCE, self._first_poke + MAX_DELAY)
         self._run_at(when)
 
@@ -308,6 +311,14 @@ class Watcher:
             )
             return
         self._observer = observer
+
+
+def _not_a_skipped_rebuild(record: logging.LogRecord) -> bool:
+    """Leaves out APScheduler's warning that the rebuild it was due to start is still
+    running: an event can move the next build forward just as one starts, and that build
+    takes the event's files along (they are noted before the build is asked for), or, once
+    it has started, is followed by another (`_again`). Nothing waits for the skipped run."""
+    return "maximum number of running instances" not in str(record.msg)
 
 
 class _Handler(FileSystemEventHandler):
