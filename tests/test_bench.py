@@ -58,7 +58,8 @@ def test_cold_build_benchmark_without_extras_leaves_out_hugo_and_archives():
 def test_incremental_benchmark_prints_every_figure():
     result = run_module("feeds.bench.incremental", "--articles", "60", "--drops", "2")
     assert result.returncode == 0, result.stderr
-    for figure in ("cold build", "restart, nothing new", "one new article", "write to served"):
+    figures = ("cold build", "restart, nothing new", "one new article", "write to served", "stream")
+    for figure in figures:
         assert figure in result.stdout
 
 

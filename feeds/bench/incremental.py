@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from feeds.bench.corpus import generate
 from feeds.build.builder import Builder, build
 from feeds.config import Config, load_config
 
+STREAM_EVERY = 0.2  # seconds between two files of a stream: a busy scraper's pace
 CONFIG = "source: {dir: articles}\noutput: {dir: public}\nschedule: {interval: 3600}\n"
 # One fresh process: import, build, print the build's own seconds as JSON.
 RESTART = (
@@ -80,10 +82,15 @@ def main(argv: list[str] | None = None) -> int:
             f"a file event, {statistics.median(scanned) * 1000:.0f} ms after a full rescan "
             f"(medians of 5; read, parse, clean, render, publish)"
         )
-        latencies = _write_to_served(root, args.drops)
+        latencies, streamed = _write_to_served(root, args.drops)
         print(
             f"write to served:        {statistics.median(latencies) * 1000:6.0f} ms median, "
             f"{_p95(latencies) * 1000:.0f} ms p95 over {len(latencies)} drops"
+        )
+        print(
+            f"the same, in a stream:  {statistics.median(streamed) * 1000:6.0f} ms median, "
+            f"{_p95(streamed) * 1000:.0f} ms p95, {max(streamed) * 1000:.0f} ms at most over "
+            f"{len(streamed)} files, one every {STREAM_EVERY:g} s"
         )
     return 0
 
@@ -109,12 +116,14 @@ def _one_new_article(config: Config, articles: Path) -> tuple[list[float], list[
     return evented, scanned
 
 
-def _drop(directory: Path, name: str) -> str:
-    """Write one new article the way a careful scraper does: temp file, then rename."""
+def _drop(directory: Path, name: str, minute: int = 0) -> str:
+    """Write one new article the way a careful scraper does: temp file, then rename. Each
+    `minute` later than the corpus's newest, so that it enters the feeds."""
     title = f"基准测试新文章{name}"
     text = (
         f"---\ntitle: '{title}'\ncategories: [金融, 新浪财经, 新浪财经－国內]\n"
-        "date: Thu, 30 Jun 2022 08:00:00 GMT\n---\n<div><p>正文。</p></div>\n"
+        f"date: 2022-06-30 {8 + minute // 60:02d}:{minute % 60:02d}:00 +00:00\n---\n"
+        "<div><p>正文。</p></div>\n"
     )
     temp = directory / f".{name}.tmp"
     temp.write_text(text, encoding="utf-8")
@@ -122,7 +131,8 @@ def _drop(directory: Path, name: str) -> str:
     return title
 
 
-def _write_to_served(root: Path, drops: int) -> list[float]:
+def _write_to_served(root: Path, drops: int) -> tuple[list[float], list[float]]:
+    """Seconds from writing a file to its being served: one at a time, then in a stream."""
     process = subprocess.Popen(
         [sys.executable, "-m", "feeds", "serve", "-c", "feeds.yaml", "--port", "0"],
         cwd=root,
@@ -135,14 +145,47 @@ def _write_to_served(root: Path, drops: int) -> list[float]:
         latencies = []
         for i in range(drops):
             began = time.perf_counter()
-            title = _drop(root / "articles", f"bench-drop-{i}")
+            title = _drop(root / "articles", f"bench-drop-{i}", i)
             _wait_served(port, title.encode("utf-8"))
             latencies.append(time.perf_counter() - began)
             time.sleep(0.3)  # readers do not drop articles back to back
-        return latencies
+        streamed = _stream_to_served(root / "articles", port, 3 * drops, first=drops)
+        return latencies, streamed
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+def _stream_to_served(articles: Path, port: int, drops: int, first: int) -> list[float]:
+    """A scraper at work: a file every STREAM_EVERY seconds, while a reader polls; the
+    seconds from each file's rename to the first poll that shows it."""
+    written: dict[bytes, float] = {}
+    seen: dict[bytes, float] = {}
+    writer = threading.Thread(
+        target=_write_stream, args=(articles, drops, first, written), daemon=True
+    )
+    writer.start()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    deadline = time.perf_counter() + drops * STREAM_EVERY + 30
+    while (writer.is_alive() or len(seen) < drops) and time.perf_counter() < deadline:
+        connection.request("GET", "/feeds/all.atom")
+        body = connection.getresponse().read()
+        now = time.perf_counter()
+        for title in list(written):
+            if title not in seen and title in body:
+                seen[title] = now
+        time.sleep(0.01)
+    connection.close()
+    if len(seen) < drops:
+        raise RuntimeError(f"{drops - len(seen)} articles of the stream were never served")
+    return [seen[title] - written[title] for title in seen]
+
+
+def _write_stream(articles: Path, drops: int, first: int, written: dict[bytes, float]) -> None:
+    for i in range(first, first + drops):
+        title = _drop(articles, f"bench-stream-{i}", i)
+        written[title.encode("utf-8")] = time.perf_counter()
+        time.sleep(STREAM_EVERY)
 
 
 def _port(process: subprocess.Popen[str]) -> int:
