@@ -1,12 +1,15 @@
 """The watcher with the real scheduler and real file events, in temp dirs."""
 
 import os
+import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 from sites import article_text, make_site, run_feeds
 
 from feeds.build.lock import BuilderLock
+from feeds.watch import watcher as watcher_module
 from feeds.watch.watcher import Watcher
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
@@ -36,16 +39,23 @@ def published(site, text, feed="all.atom"):
     return path.exists() and text in path.read_text()
 
 
-@pytest.fixture
-def watched(tmp_path):
-    site = make_site(tmp_path, config=CONFIG)
+@contextmanager
+def watching(site):
+    """A watcher on the site, once its first build is done; stopped after."""
     watcher = Watcher(site.config())
     watcher.start()
     try:
         assert watcher.first_build.wait(60)
-        yield site, watcher
+        yield watcher
     finally:
         watcher.stop()
+
+
+@pytest.fixture
+def watched(tmp_path):
+    site = make_site(tmp_path, config=CONFIG)
+    with watching(site) as watcher:
+        yield site, watcher
 
 
 def write_at_once(site, name, text):
@@ -119,18 +129,54 @@ def test_temp_and_hidden_files_are_ignored(watched):
     assert not published(site, "不该出现")
 
 
+def test_reading_the_whole_archive_queues_no_event(tmp_path, caplog, monkeypatch):
+    # A `grep -r` over a large archive opens and closes every file: those events must not
+    # even be queued, or the kernel's queue (16,384 by default) overflows and drops the
+    # events of files written meanwhile.
+    site = make_site(tmp_path, config=CONFIG)
+    many = site.articles / "older"
+    many.mkdir()
+    for n in range(2000):
+        (many / f"{n}.md.bak").write_bytes(b"x")  # no article: only read below
+    seen = []
+    handle = watcher_module._Handler.on_any_event
+
+    def counted(self, event):
+        seen.append(event)
+        handle(self, event)
+
+    monkeypatch.setattr(watcher_module._Handler, "on_any_event", counted)
+    with watching(site) as watcher:
+        before = watcher.last_report
+        subprocess.run(["grep", "-r", "-l", "央行", str(many)], check=False)
+        time.sleep(0.5)
+        assert [e for e in seen if "older" in e.src_path] == [], "reading queued events"
+        write_at_once(
+            site, "new.txt", article_text("读遍之后的新文章", date="Thu, 30 Jun 2022 08:00:00 GMT")
+        )
+        wait_for(lambda: published(site, "读遍之后的新文章"), what="the new article")
+        assert watcher.last_report is not before and watcher.last_report.files_read == 1
+    assert "overflow" not in caplog.text and "events were lost" not in caplog.text
+
+
+def test_events_lost_make_the_next_build_scan_everything_soon(tmp_path):
+    config = CONFIG.replace("interval: 3600", "interval: 3600, watch: false")
+    site = make_site(tmp_path, config=config)
+    with watching(site) as watcher:
+        write_at_once(site, "unseen.txt", article_text("事件丢失时写入"))  # no event: watch off
+        time.sleep(0.5)
+        assert not published(site, "事件丢失时写入")
+        watcher.events_lost()  # what the kernel's overflow notice leads to
+        wait_for(lambda: published(site, "事件丢失时写入"), timeout=5, what="a full scan")
+
+
 def test_without_events_the_periodic_scan_still_publishes(tmp_path):
     config = CONFIG.replace("interval: 3600", "interval: 0.5, watch: false")
     site = make_site(tmp_path, config=config)
-    watcher = Watcher(site.config())
-    watcher.start()
-    try:
-        assert watcher.first_build.wait(60)
+    with watching(site) as watcher:
         assert watcher._observer is None
         write_at_once(site, "polled.txt", article_text("轮询发现"))
         wait_for(lambda: published(site, "轮询发现"), what="the periodic scan")
-    finally:
-        watcher.stop()
 
 
 def test_a_second_builder_is_refused(tmp_path):

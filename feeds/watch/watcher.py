@@ -24,14 +24,15 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from watchdog.events import (
-    DirModifiedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
     DirMovedEvent,
+    EventsLostEvent,
     FileClosedEvent,
-    FileClosedNoWriteEvent,
+    FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
     FileMovedEvent,
-    FileOpenedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
 )
@@ -50,6 +51,21 @@ from feeds.web.metrics import BuildMetrics
 
 log = logging.getLogger("feeds")
 
+# The events a build may follow, and no others: the kernel queues only these (a file
+# opened or read says nothing changed, and a `grep -r` over the archive would fill the
+# queue with them until events are lost), and a directory's "modified" only echoes the
+# events of the files inside it.
+WATCHED = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
+    EventsLostEvent,
+]
 DEBOUNCE = 0.2  # seconds of quiet after an event before building
 # A steady stream of events (a scraper at work) still gets a build this long after the
 # first of them, so that a file is served within a second of landing, build included.
@@ -233,6 +249,14 @@ class Watcher:
 
         return settled_or_wait
 
+    def events_lost(self) -> None:
+        """The kernel dropped file events (its queue overflowed): scan the whole source dir
+        soon, rather than at the next schedule.interval."""
+        log.warning("file events were lost; the next build scans all of %s", self.root)
+        with self._lock:
+            self._last_full_scan = float("-inf")
+        self._poke()
+
     def on_event(self, event: FileSystemEvent) -> None:
         """Note what an event says about a file and ask for a build soon."""
         paths = [event.src_path, getattr(event, "dest_path", "")]
@@ -299,7 +323,7 @@ class Watcher:
     def _start_observer(self) -> None:
         handler = _Handler(self)
         observer = Observer()
-        observer.schedule(handler, str(self.root), recursive=True)
+        observer.schedule(handler, str(self.root), recursive=True, event_filter=WATCHED)
         observer.daemon = True
         try:
             observer.start()
@@ -326,11 +350,10 @@ class _Handler(FileSystemEventHandler):
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        # Opening or reading a file (our own builds do) says nothing changed, and a
-        # directory's "modified" only echoes the events of the files inside it.
-        if isinstance(event, FileOpenedEvent | FileClosedNoWriteEvent | DirModifiedEvent):
-            return
-        self.watcher.on_event(event)
+        if isinstance(event, EventsLostEvent):
+            self.watcher.events_lost()
+        elif any(isinstance(event, watched) for watched in WATCHED):
+            self.watcher.on_event(event)
 
 
 def log_report(report: BuildReport) -> None:
