@@ -63,8 +63,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Whether the site offers search: a full-text index of the articles kept in the "
         "catalogue, `/search` with its feeds, and a search box on the pages. `false` for "
         "a tree served only as static files, where nothing answers `/search`: a first build "
-        "then ends when its feeds are out, instead of filling the index after (about a third "
-        "of its time again).",
+        "then ends once every page is out, instead of filling the index after (about as "
+        "long again).",
         v.flag,
     ),
     Setting(

@@ -120,7 +120,7 @@ class Search:
         except sqlite3.OperationalError as exc:
             # Locked by a first build's commit, or a catalogue from before the index: the
             # builder is about to finish either.
-            log.info("search unavailable for now: %s", exc)
+            log.debug("search unavailable for now: %s", exc)
             raise Unavailable from exc
         finally:
             connection.close()
