@@ -277,8 +277,11 @@ def test_while_a_first_build_fills_the_index_search_is_503_and_the_feeds_are_out
         assert reply.status == 503 and reply.headers["retry-after"] == "5"
         assert b"being built" in reply.body
         assert server.request("/feeds/all.atom").status == 200
+        health = server.request("/healthz")
+        assert health.status == 200 and json.loads(health.body)["search"] == "filling"
         assert site.build().ok  # fills it
         assert get(server, "/search.atom", "降准").status == 200
+        assert json.loads(server.request("/healthz").body)["search"] == "ready"
 
 
 WATCHED = CONFIG.replace("schedule: {interval: 90}", "schedule: {interval: 60, settle: 0.5}")

@@ -28,7 +28,7 @@ from feeds.web.conditional import evaluate
 from feeds.web.image_proxy import add_image_proxy
 from feeds.web.metrics import BuildMetrics, RequestCounts, create_registry
 from feeds.web.negotiation import prefers_page
-from feeds.web.search import add_search
+from feeds.web.search import add_search, search_state
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -125,7 +125,10 @@ def health(
     if activity is not None and activity.state == "failed":
         return 503, {"status": "failing", "reason": activity.detail, "last_build": status}
     if status is not None:
-        return 200, {"status": "ok" if status.get("ok") else "degraded", "last_build": status}
+        fields = {"status": "ok" if status.get("ok") else "degraded", "last_build": status}
+        if config.site.search:
+            fields["search"] = search_state(config)
+        return 200, fields
     code = 200 if serving() else 503
     if activity is not None and activity.state in ("settling", "building"):
         progress = {"done": activity.done, "total": activity.total}

@@ -64,6 +64,21 @@ class Unavailable(Exception):
     the builder holds the catalogue for a moment."""
 
 
+def search_state(config: Config) -> str:
+    """What /healthz says of search: "ready", or "filling" while a first build fills the
+    index (searches answer 503 until then)."""
+    try:
+        connection = open_reader(config.state.dir / FILE_NAME)
+    except sqlite3.OperationalError:
+        return "filling"  # no catalogue yet
+    try:
+        return "ready" if index_ready(connection) else "filling"
+    except sqlite3.OperationalError:
+        return "filling"  # locked while the fill commits
+    finally:
+        connection.close()
+
+
 def add_search(app: Flask, config: Config, *, slots: int = SLOTS) -> None:
     """Answer /search and /search.atom|.rss|.json in `app`, when the site offers search
     (site.search): else they are paths like any other, not found in the tree."""
