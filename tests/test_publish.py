@@ -1,6 +1,8 @@
+import contextlib
 import gzip
 import json
 import os
+import threading
 import time
 from contextlib import closing
 
@@ -142,17 +144,35 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["dir-in-the-way"]
 
 
-def test_a_new_unlisted_page_is_written_in_place_and_an_existing_one_kept_or_replaced(tmp_path):
+def test_a_new_page_appears_whole_and_an_existing_one_is_kept_or_replaced(tmp_path):
+    # A static server serves any file there: a new page must never be seen half-written.
     page = "articles/a.html"
-    assert write_if_changed(tmp_path, page, Document(b"<p>1</p>", 1_600_000_000), unlisted=True)
+    seen: list[bytes] = []
+    watching = threading.Event()
+
+    def look() -> None:
+        while not watching.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                seen.append((tmp_path / page).read_bytes())
+
+    looker = threading.Thread(target=look)
+    looker.start()
+    big = b"<p>" + b"x" * 4_000_000 + b"</p>"
+    try:
+        assert write_if_changed(tmp_path, page, Document(big, 1_600_000_000))
+        time.sleep(0.05)
+    finally:
+        watching.set()
+        looker.join()
+    assert seen and set(seen) == {big}
     target = tmp_path / page
-    assert target.read_bytes() == b"<p>1</p>" and target.stat().st_mtime == 1_600_000_000
+    assert target.stat().st_mtime == 1_600_000_000
     inode = target.stat().st_ino
     # The same bytes again: nothing is written.
-    assert not write_if_changed(tmp_path, page, Document(b"<p>1</p>", 1_600_000_000), unlisted=True)
+    assert not write_if_changed(tmp_path, page, Document(big, 1_600_000_000))
     assert target.stat().st_ino == inode
-    # New bytes for a page that exists: replaced whole, by a rename, never written in place.
-    assert write_if_changed(tmp_path, page, Document(b"<p>2</p>", 1_600_000_001), unlisted=True)
+    # New bytes for a page that exists: replaced whole, by a rename.
+    assert write_if_changed(tmp_path, page, Document(b"<p>2</p>", 1_600_000_001))
     assert target.read_bytes() == b"<p>2</p>" and target.stat().st_ino != inode
     assert not list(tmp_path.rglob("*.tmp"))
 
@@ -161,7 +181,7 @@ def test_after_a_killed_build_its_unlisted_pages_go_and_listed_ones_stay(tmp_pat
     publish(tmp_path, {"articles/old.html": Document(b"old", 1.0)})
     since = time.time_ns()
     time.sleep(0.01)
-    write_if_changed(tmp_path, "articles/cut.html", Document(b"half", 2.0), unlisted=True)
+    write_if_changed(tmp_path, "articles/cut.html", Document(b"half", 2.0))
     write_if_changed(tmp_path, "articles/old.html", Document(b"new", 2.0))
     removed, adopted = tidy_interrupted(tmp_path, [tmp_path], since)
     assert (removed, adopted) == (1, 0)

@@ -293,8 +293,8 @@ def _render_page(one: _File, settings: ReadSettings) -> None:
 def _written(one: _File, pages_dir: Path) -> Outcome:
     assert one.record is not None and one.page is not None
     relative = one.record.listing.page
-    # Not listed in the manifest until the build publishes: a new page is written in place.
-    written = write_if_changed(pages_dir, relative, one.page, unlisted=True)
+    # Not listed in the manifest until the build publishes, but whole from the start.
+    written = write_if_changed(pages_dir, relative, one.page)
     return replace(_done(one), page=relative, page_written=written)
 
 

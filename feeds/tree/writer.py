@@ -127,21 +127,17 @@ def write_if_changed(
     relative: str,
     document: Document,
     *,
-    unlisted: bool = False,
     twin: Callable[[], bytes] | None = None,
 ) -> bool:
     """Write one document atomically unless its bytes are already there; True if written.
 
-    `unlisted`: the document is not in the manifest yet (a page the readers write before the
-    build publishes), so nobody is served it: when the file does not exist, it is written
-    in place. That saves a rename per new page, a fifth of a cold build's publishing; one
-    cut short by a kill is removed by the next build (tidy_interrupted), which writes it again.
+    A new page too goes through a temp file and a rename, though the web app serves no
+    page before the build lists it: a static server (nginx) serves whatever file is there,
+    and would send a page cut short, or empty, for caches to keep.
     `twin`: gives its gzip twin's bytes, when they are being made already.
     """
     _check_relative(relative)
     target = output_dir / relative
-    if unlisted and not is_compressible(relative) and _write_new(target, document):
-        return True
     if _same_bytes(target, document.data) and _twin_ok(target, relative):
         if target.stat().st_mtime != document.modified:
             _touch(target, relative, document.modified)
@@ -203,23 +199,6 @@ def write_atomic(target: Path, data: bytes, modified: float | None = None) -> No
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise _publish_error(target, exc) from exc
-
-
-def _write_new(target: Path, document: Document) -> bool:
-    """Create `target` with the document's bytes and time; False when it already exists."""
-    try:
-        fd = _open_new(str(target), target.parent)
-    except FileExistsError:
-        return False
-    except OSError as exc:
-        raise _publish_error(target, exc) from exc
-    try:
-        _fill(fd, document.data, document.modified)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(target)
-        raise _publish_error(target, exc) from exc
-    return True
 
 
 def _fill(fd: int, data: bytes, modified: float | None) -> None:
