@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -152,21 +154,33 @@ def wsgi_app() -> Flask:
     return app
 
 
-def _links_elsewhere(base_url: str, port: int) -> str | None:
-    """What is wrong when the site's links name this machine on another port (a newcomer's
-    `--port` with the example config): every link would lead to nothing. None otherwise:
-    a base_url of another host is a proxy's, or a name this server cannot know."""
+def _links_elsewhere(
+    base_url: str, port: int, answers: Callable[[str, int], bool] | None = None
+) -> str | None:
+    """What is wrong when the site's links name this machine on another port, where
+    nothing answers (a newcomer's `--port` with the example config): every link would lead
+    nowhere. None otherwise: a base_url of another host is a proxy's, or a name this server
+    cannot know, and a port something answers on is a proxy's here (nginx before it)."""
     url = urlsplit(base_url)
     if url.hostname not in LOOPBACK_NAMES:
         return None
     linked = url.port or (443 if url.scheme == "https" else 80)
-    if linked == port:
+    if linked == port or (answers or _answers)(url.hostname, linked):
         return None
     return (
         f"site.base_url is {base_url}, so every link in the feeds and pages points to port "
-        f"{linked}, but this server listens on {port}: set site.base_url, or {BASE_URL_ENV}, "
-        "to the address readers use"
+        f"{linked}, where nothing answers, but this server listens on {port}: set "
+        f"site.base_url, or {BASE_URL_ENV}, to the address readers use"
     )
+
+
+def _answers(host: str, port: int) -> bool:
+    """Whether something accepts connections at a loopback address."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _raise_on_sigterm() -> None:

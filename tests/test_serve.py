@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -114,7 +115,7 @@ def test_serve_warns_when_the_links_name_another_port(tmp_path):
         stop(process)
     warning = seen[-1]
     assert "WARNING" in warning and f"listens on {server.port}" in warning
-    assert "points to port 8080" in warning and "FEEDS_BASE_URL" in warning
+    assert "points to port 8080, where nothing answers" in warning and "FEEDS_BASE_URL" in warning
     port = free_port()
     site = make_site(tmp_path / "same", config=CONFIG.replace(":8080/", f":{port}/"))
     process, server = start_serve(site, port=port)
@@ -124,27 +125,45 @@ def test_serve_warns_when_the_links_name_another_port(tmp_path):
         stop(process)
         rest = log_of(process).rest()
     assert "site.base_url is" not in rest, rest
+    with socket.create_server(("127.0.0.1", 0)) as proxy:  # nginx before it, on its port
+        linked = proxy.getsockname()[1]
+        site = make_site(tmp_path / "proxied", config=CONFIG.replace(":8080/", f":{linked}/"))
+        process, server = start_serve(site)
+        try:
+            wait_until_built(server)
+        finally:
+            stop(process)
+            rest = log_of(process).rest()
+    assert "site.base_url is" not in rest, rest
 
 
 @pytest.mark.parametrize(
-    ("base_url", "port", "warned"),
+    ("base_url", "port", "answered", "warned"),
     [
-        ("http://127.0.0.1:8080/", 8080, False),
-        ("http://localhost/", 80, False),
-        ("https://feeds.example.org/", 8080, False),  # a proxy's address
-        ("http://127.0.0.1:8080/", 9000, True),
-        ("http://localhost/", 8080, True),
-        ("https://[::1]/", 8443, True),
+        ("http://127.0.0.1:8080/", 8080, False, False),
+        ("http://localhost/", 80, False, False),
+        ("https://feeds.example.org/", 8080, False, False),  # a proxy's address
+        ("http://127.0.0.1:8080/", 9000, False, True),
+        ("http://127.0.0.1:8080/", 9000, True, False),  # nginx before it, say
+        ("http://localhost/", 8080, False, True),
+        ("https://[::1]/", 8443, False, True),
     ],
 )
-def test_links_elsewhere_only_for_this_machine_on_another_port(base_url, port, warned):
-    assert (_links_elsewhere(base_url, port) is not None) == warned
+def test_links_elsewhere_only_for_this_machine_on_another_port_where_none_answers(
+    base_url, port, answered, warned
+):
+    asked = []
+
+    def answers(host, linked):
+        asked.append((host, linked))
+        return answered
+
+    assert (_links_elsewhere(base_url, port, answers) is not None) == warned
+    assert all(host in ("127.0.0.1", "localhost", "::1") for host, _ in asked)  # loopback only
 
 
 def test_serve_reports_a_busy_port(tmp_path):
     site = make_site(tmp_path, config=CONFIG)
-    import socket
-
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
