@@ -390,6 +390,7 @@ def test_nginx_says_503_with_retry_after_when_the_app_is_down(tmp_path, site):
     with nginx_serving(site.public, tmp_path / "nginx") as proxy:  # nothing on 8081
         reply = get(proxy, "/search.atom", "降准")
         assert reply.status == 503 and reply.headers["retry-after"] == "5"
+        assert reply.headers["x-content-type-options"] == "nosniff"
 
 
 def test_a_site_without_search_keeps_no_index_and_shows_no_box(tmp_path):
