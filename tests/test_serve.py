@@ -117,24 +117,20 @@ def test_serve_warns_when_the_links_name_another_port(tmp_path):
     assert "WARNING" in warning and f"listens on {server.port}" in warning
     assert "points to port 8080, where nothing answers" in warning and "FEEDS_BASE_URL" in warning
     port = free_port()
-    site = make_site(tmp_path / "same", config=CONFIG.replace(":8080/", f":{port}/"))
+    assert "site.base_url is" not in served_log(tmp_path / "same", port, port)
+    with socket.create_server(("127.0.0.1", 0)) as proxy:  # nginx before it, on its port
+        assert "site.base_url is" not in served_log(tmp_path / "proxied", proxy.getsockname()[1])
+
+
+def served_log(root, linked, port=0):
+    """The log of `feeds serve` on `port` with base_url on `linked`, through a first build."""
+    site = make_site(root, config=CONFIG.replace(":8080/", f":{linked}/"))
     process, server = start_serve(site, port=port)
     try:
         wait_until_built(server)
     finally:
         stop(process)
-        rest = log_of(process).rest()
-    assert "site.base_url is" not in rest, rest
-    with socket.create_server(("127.0.0.1", 0)) as proxy:  # nginx before it, on its port
-        linked = proxy.getsockname()[1]
-        site = make_site(tmp_path / "proxied", config=CONFIG.replace(":8080/", f":{linked}/"))
-        process, server = start_serve(site)
-        try:
-            wait_until_built(server)
-        finally:
-            stop(process)
-            rest = log_of(process).rest()
-    assert "site.base_url is" not in rest, rest
+    return log_of(process).rest()
 
 
 @pytest.mark.parametrize(
