@@ -83,7 +83,7 @@ def test_nginx_serves_the_tree_with_the_right_types_and_gzip(nginx):
 
 
 def test_nginx_answers_conditional_requests_and_hides_state(nginx):
-    _, server = nginx
+    site, server = nginx
     first = server.request("/feeds/all.rss")
     again = server.request("/feeds/all.rss", headers={"If-None-Match": first.headers["etag"]})
     assert again.status == 304
@@ -93,6 +93,9 @@ def test_nginx_answers_conditional_requests_and_hides_state(nginx):
     assert since.status == 304
     for hidden in ("/.feeds-manifest.sqlite", "/.feeds/status.json", "/feeds/all.atom.gz"):
         assert server.request(hidden).status == 404, hidden  # a twin is no published file
+    missing = server.request("/no-such-page.html")
+    assert missing.status == 404 and missing.body == (site.public / "404.html").read_bytes()
+    assert '<html lang="zh-CN">' in missing.body.decode()  # the site's page, not nginx's
     page = server.request(
         "/articles/000_d56c9c7e6769d062.html", headers={"Accept-Encoding": "gzip"}
     )

@@ -21,6 +21,7 @@ CHECKED = [
     "opml.xml",
     "feeds/finance.html",
     "feeds/all.html",
+    "404.html",
     "articles/000_d56c9c7e6769d062.html",
 ]
 

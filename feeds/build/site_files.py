@@ -17,6 +17,7 @@ from feeds.render.formats import EPOCH, entry_url
 from feeds.render.pages import (
     Headline,
     feed_links,
+    render_error_page,
     render_index,
     render_opml,
 )
@@ -26,7 +27,10 @@ from feeds.tree.writer import Document
 
 # Feeds are meant to be fetched by readers and indexed by anyone.
 ROBOTS = b"User-agent: *\nDisallow:\n"
-SITE_FILES = ("index.html", "opml.xml", "robots.txt", SCRIPT)
+# The page static hosts answer a missing path with (nginx's error_page, and by convention
+# GitHub Pages, Netlify and others): the web app's own, in the site's language.
+NOT_FOUND = "404.html"
+SITE_FILES = ("index.html", "opml.xml", "robots.txt", SCRIPT, NOT_FOUND)
 HEADLINES = 5  # the newest entries the index lists under each feed
 
 
@@ -73,6 +77,7 @@ def site_files(
     if full:
         documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
         documents[SCRIPT] = Document(subscribe_script(), EPOCH.timestamp())
+        documents[NOT_FOUND] = Document(render_error_page(config.site, 404), EPOCH.timestamp())
     return SiteFiles(documents, index, headlines)
 
 
