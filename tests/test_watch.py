@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from sites import article_text, make_site, run_feeds
+from watchdog.events import FileCreatedEvent
 
 from feeds.build.lock import BuilderLock
 from feeds.watch import watcher as watcher_module
@@ -154,8 +155,9 @@ def test_reading_the_whole_archive_queues_no_event(tmp_path, caplog, monkeypatch
         write_at_once(
             site, "new.txt", article_text("读遍之后的新文章", date="Thu, 30 Jun 2022 08:00:00 GMT")
         )
+        wait_for(lambda: watcher.last_report is not before, what="the build after the reads")
         wait_for(lambda: published(site, "读遍之后的新文章"), what="the new article")
-        assert watcher.last_report is not before and watcher.last_report.files_read == 1
+        assert watcher.last_report.files_read == 1
     assert "overflow" not in caplog.text and "events were lost" not in caplog.text
 
 
@@ -164,10 +166,15 @@ def test_events_lost_make_the_next_build_scan_everything_soon(tmp_path):
     site = make_site(tmp_path, config=config)
     with watching(site) as watcher:
         write_at_once(site, "unseen.txt", article_text("事件丢失时写入"))  # no event: watch off
-        time.sleep(0.5)
-        assert not published(site, "事件丢失时写入")
-        watcher.events_lost()  # what the kernel's overflow notice leads to
+        write_at_once(site, "named.txt", article_text("有事件的文章"))
+        watcher.on_event(FileCreatedEvent(str(site.articles / "named.txt")))
+        wait_for(lambda: published(site, "有事件的文章"), timeout=5, what="the named file")
+        assert not published(site, "事件丢失时写入")  # a build on events reads what they name
+        write_at_once(site, "named-too.txt", article_text("又一篇有事件的文章"))
+        watcher.on_event(FileCreatedEvent(str(site.articles / "named-too.txt")))
+        watcher.events_lost()  # what the kernel's overflow notice leads to, events or not
         wait_for(lambda: published(site, "事件丢失时写入"), timeout=5, what="a full scan")
+        wait_for(lambda: published(site, "又一篇有事件的文章"), timeout=5, what="the named file")
 
 
 def test_without_events_the_periodic_scan_still_publishes(tmp_path):

@@ -28,6 +28,7 @@ from watchdog.events import (
     DirDeletedEvent,
     DirMovedEvent,
     EventsLostEvent,
+    FileAttribEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -58,6 +59,7 @@ log = logging.getLogger("feeds")
 WATCHED = [
     FileCreatedEvent,
     FileModifiedEvent,
+    FileAttribEvent,  # a chmod that makes a file readable, a `cp -p`
     FileClosedEvent,
     FileMovedEvent,
     FileDeletedEvent,
@@ -84,8 +86,9 @@ class Watcher:
         self._lock = threading.Lock()  # guards the fields below
         self._open: dict[str, float] = {}  # written to, not yet closed: source -> last event
         self._closed: set[str] = set()  # closed by their writer since their last write
-        self._building = False
+        self._in_job = False  # run() is under way: the scheduler counts it as running
         self._again = False  # an event arrived during a build
+        self._due = 0.0  # when, by time.monotonic(), the events so far want a build
         self._hints: set[str] = set()  # sources events named since the last build
         # Sources the last build left for later -> (their path to stat, when they may have
         # settled, by the monotonic clock); filled by settled(), kept to what builds defer.
@@ -97,7 +100,6 @@ class Watcher:
         self.builder = Builder(config)
         self._first_poke: float | None = None
         self._scheduler = BackgroundScheduler(daemon=True)
-        logging.getLogger("apscheduler.scheduler").addFilter(_not_a_skipped_rebuild)
         self._observer: Any = None
         # Tells the WebSub hub of the feeds each build changes, from a thread of its own.
         if notifier is None and config.websub.hub:
@@ -137,10 +139,31 @@ class Watcher:
         self.builder.close()
 
     def run(self) -> BuildReport | None:
-        """One build (the scheduled job); logs it, and never raises."""
+        """The scheduled job: a build, and another as long as events come during one; logs
+        each, and never raises. The job stays the scheduler's one running instance
+        throughout, so events never ask the scheduler for a run meanwhile: it would skip
+        that run and put the next a whole schedule.interval away."""
+        with self._lock:
+            self._in_job = True
+        try:
+            while True:
+                report = self._build_once()
+                with self._lock:
+                    if not self._again:
+                        self._in_job = False
+                        break
+                    due = self._due
+                time.sleep(max(0.0, due - time.monotonic()))
+        finally:
+            with self._lock:
+                self._in_job = False
+        self._schedule_deferred()
+        return report
+
+    def _build_once(self) -> BuildReport | None:
+        """One build, logged; None when it failed."""
         now = time.monotonic()
         with self._lock:
-            self._building = True
             self._again = False
             self._first_poke = None
             first, self._first = self._first, False
@@ -167,8 +190,6 @@ class Watcher:
             self.activity.set("failed", f"the build crashed: {exc!r}")
         finally:
             with self._lock:
-                self._building = False
-                again = self._again
                 self._deferred = self._still_deferred(report, deferred)
                 if report is None:
                     self._last_full_scan = float("-inf")  # the next build scans it all
@@ -180,7 +201,6 @@ class Watcher:
             if self.notifier is not None and report.feeds_written:
                 self.notifier.notify(changed_topics(self.config, report))
         self.first_build.set()
-        self._schedule_next(again)
         return report
 
     def _still_deferred(
@@ -193,12 +213,9 @@ class Watcher:
         noted = before | self._deferred
         return {source: noted[source] for source in report.deferred if source in noted}
 
-    def _schedule_next(self, again: bool) -> None:
-        """After a build: another soon if events came during it, or once the first deferred
-        file may have settled (but no later than a schedule.interval from now)."""
-        if again:
-            self._poke()
-            return
+    def _schedule_deferred(self) -> None:
+        """After the builds of a job: another once the first deferred file may have settled
+        (but no later than a schedule.interval from now)."""
         with self._lock:
             ready = min((when for _, when in self._deferred.values()), default=None)
         if ready is not None:
@@ -306,10 +323,11 @@ class Watcher:
         with self._lock:
             if self._first_poke is None:  # also during a build: the wait counts from here
                 self._first_poke = now
-            if self._building:
-                self._again = True
+            self._due = min(now + DEBOUNCE, self._first_poke + MAX_DELAY)
+            if self._in_job:
+                self._again = True  # run() builds again once its build is done
                 return
-            when = min(now + DEBOUNCE, self._first_poke + MAX_DELAY)
+            when = self._due
         self._run_at(when)
 
     def _run_at(self, monotonic_when: float) -> None:
@@ -337,22 +355,15 @@ class Watcher:
         self._observer = observer
 
 
-def _not_a_skipped_rebuild(record: logging.LogRecord) -> bool:
-    """Leaves out APScheduler's warning that the rebuild it was due to start is still
-    running: an event can move the next build forward just as one starts, and that build
-    takes the event's files along (they are noted before the build is asked for), or, once
-    it has started, is followed by another (`_again`). Nothing waits for the skipped run."""
-    return "maximum number of running instances" not in str(record.msg)
-
-
 class _Handler(FileSystemEventHandler):
     def __init__(self, watcher: Watcher) -> None:
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        # The observer passes on only the WATCHED kinds.
         if isinstance(event, EventsLostEvent):
             self.watcher.events_lost()
-        elif any(isinstance(event, watched) for watched in WATCHED):
+        else:
             self.watcher.on_event(event)
 
 
