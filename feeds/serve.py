@@ -94,8 +94,8 @@ def run_server(config: Config, host: str, port: int, threads: int = 8) -> None:
     _raise_on_sigterm()  # before the line that says it is up: a SIGTERM after it is clean
     try:
         log.info("serving %s on http://%s:%s/", config.output.dir, host, bound)
-        if elsewhere := _links_elsewhere(config.site.base_url, bound):
-            log.warning("%s", elsewhere)
+        if warning := _base_url_warning(config.site.base_url, bound):
+            log.warning("%s", warning)
         server.run()  # returns when interrupted: waitress closes its sockets itself
     except KeyboardInterrupt:
         pass
@@ -154,7 +154,7 @@ def wsgi_app() -> Flask:
     return app
 
 
-def _links_elsewhere(
+def _base_url_warning(
     base_url: str, port: int, answers: Callable[[str, int], bool] | None = None
 ) -> str | None:
     """What is wrong when the site's links name this machine on another port, where

@@ -170,6 +170,7 @@ def test_a_config_change_re_renders_without_re_reading(site):
     assert report.files_read == 0
     assert report.feeds_changed == report.feeds
     assert "新名字" in (site.public / "index.html").read_text()
+    assert "新名字" in (site.public / "404.html").read_text()  # what static hosts answer with
 
 
 def test_a_wiped_output_dir_is_published_again(site, tmp_path):

@@ -23,7 +23,7 @@ from server import (
 from sites import article_text, as_owner_only, make_site, run_feeds
 
 from feeds.bench.corpus import generate
-from feeds.serve import _links_elsewhere
+from feeds.serve import _base_url_warning
 
 # Real servers, browsers, subprocesses or linters: outside the inner loop.
 pytestmark = pytest.mark.slow
@@ -107,15 +107,19 @@ def test_ctrl_c_during_a_build_lets_it_finish_quietly(tmp_path):
 
 
 def test_serve_warns_when_the_links_name_another_port(tmp_path):
-    site = make_site(tmp_path / "other", config=CONFIG)  # base_url: http://127.0.0.1:8080/
-    process, server = start_serve(site)  # on a free port, as `--port` gives a newcomer
-    try:
-        _, seen = wait_for_line(process, re.compile("site.base_url is"))
-    finally:
-        stop(process)
+    with socket.socket() as unanswered:  # bound, never listening: connections are refused
+        unanswered.bind(("127.0.0.1", 0))
+        linked = unanswered.getsockname()[1]
+        site = make_site(tmp_path / "other", config=CONFIG.replace(":8080/", f":{linked}/"))
+        process, server = start_serve(site)  # on a free port, as `--port` gives a newcomer
+        try:
+            _, seen = wait_for_line(process, re.compile("site.base_url is"))
+        finally:
+            stop(process)
     warning = seen[-1]
     assert "WARNING" in warning and f"listens on {server.port}" in warning
-    assert "points to port 8080, where nothing answers" in warning and "FEEDS_BASE_URL" in warning
+    assert f"points to port {linked}, where nothing answers" in warning
+    assert "FEEDS_BASE_URL" in warning
     port = free_port()
     assert "site.base_url is" not in served_log(tmp_path / "same", port, port)
     with socket.create_server(("127.0.0.1", 0)) as proxy:  # nginx before it, on its port
@@ -145,7 +149,7 @@ def served_log(root, linked, port=0):
         ("https://[::1]/", 8443, False, True),
     ],
 )
-def test_links_elsewhere_only_for_this_machine_on_another_port_where_none_answers(
+def test_base_url_warning_only_for_this_machine_on_another_port_where_none_answers(
     base_url, port, answered, warned
 ):
     asked = []
@@ -154,7 +158,7 @@ def test_links_elsewhere_only_for_this_machine_on_another_port_where_none_answer
         asked.append((host, linked))
         return answered
 
-    assert (_links_elsewhere(base_url, port, answers) is not None) == warned
+    assert (_base_url_warning(base_url, port, answers) is not None) == warned
     assert all(host in ("127.0.0.1", "localhost", "::1") for host, _ in asked)  # loopback only
 
 

@@ -21,12 +21,14 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feeds.bench.corpus import generate
 from feeds.build.builder import Builder, build
 from feeds.config import Config, load_config
 
+NEWER_THAN_CORPUS = datetime(2022, 6, 30, 8, 0, tzinfo=UTC)  # its articles are all older
 STREAM_EVERY = 0.2  # seconds between two files of a stream: a busy scraper's pace
 CONFIG = "source: {dir: articles}\noutput: {dir: public}\nschedule: {interval: 3600}\n"
 # One fresh process: import, build, print the build's own seconds as JSON.
@@ -120,10 +122,10 @@ def _drop(directory: Path, name: str, minute: int = 0) -> str:
     """Write one new article the way a careful scraper does: temp file, then rename. Each
     `minute` later than the corpus's newest, so that it enters the feeds."""
     title = f"基准测试新文章{name}"
+    date = NEWER_THAN_CORPUS + timedelta(minutes=minute)
     text = (
         f"---\ntitle: '{title}'\ncategories: [金融, 新浪财经, 新浪财经－国內]\n"
-        f"date: 2022-06-30 {8 + minute // 60:02d}:{minute % 60:02d}:00 +00:00\n---\n"
-        "<div><p>正文。</p></div>\n"
+        f"date: {date.isoformat(sep=' ')}\n---\n<div><p>正文。</p></div>\n"
     )
     temp = directory / f".{name}.tmp"
     temp.write_text(text, encoding="utf-8")
@@ -167,15 +169,17 @@ def _stream_to_served(articles: Path, port: int, drops: int, first: int) -> list
     writer.start()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     deadline = time.perf_counter() + drops * STREAM_EVERY + 30
-    while (writer.is_alive() or len(seen) < drops) and time.perf_counter() < deadline:
-        connection.request("GET", "/feeds/all.atom")
-        body = connection.getresponse().read()
-        now = time.perf_counter()
-        for title in list(written):
-            if title not in seen and title in body:
-                seen[title] = now
-        time.sleep(0.01)
-    connection.close()
+    try:
+        while (writer.is_alive() or len(seen) < drops) and time.perf_counter() < deadline:
+            connection.request("GET", "/feeds/all.atom")
+            body = connection.getresponse().read()
+            now = time.perf_counter()
+            for title in list(written):
+                if title not in seen and title in body:
+                    seen[title] = now
+            time.sleep(0.01)
+    finally:
+        connection.close()
     if len(seen) < drops:
         raise RuntimeError(f"{drops - len(seen)} articles of the stream were never served")
     return [seen[title] - written[title] for title in seen]

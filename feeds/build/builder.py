@@ -210,8 +210,10 @@ class Builder:
             log.info("feeds published with the rest: two files claim an id a feed shows")
             return None
         wanted = surveyed.wanted
-        told = None if progress is None else functools.partial(progress, stage=FEEDS_ARTICLES)
-        ingested = ingest(config, catalogue, settled, told, wanted, config.output.dir)
+        feeds_progress = (
+            None if progress is None else functools.partial(progress, stage=FEEDS_ARTICLES)
+        )
+        ingested = ingest(config, catalogue, settled, feeds_progress, wanted, config.output.dir)
         clock.lap(READING)
         if not catalogue.holds(wanted):
             log.info("feeds published with the rest: an article they show changed or failed")

@@ -53,8 +53,9 @@ def site_files(
     render: str,
     full: bool,
 ) -> SiteFiles:
-    """The index and the OPML list when what they show changed since the `last` build (or
-    when the whole tree is written: `full`); robots.txt and the script with the whole tree.
+    """The index, the OPML list and the 404 page when what they show changed since the
+    `last` build (or when the whole tree is written: `full`); robots.txt and the script
+    with the whole tree.
     `counts`: the entries held by feeds cut to fit max_bytes, by slug; `render`: the
     signature of the settings every feed shows."""
     links = feed_links(config.site, contents.selections, counts=counts)
@@ -74,10 +75,11 @@ def site_files(
             ("opml.xml", render_opml(config.site, links)),
         ):
             documents[path] = Document(data, contents.newest.timestamp())
+        # With the index: it shows the site's title and language too.
+        documents[NOT_FOUND] = Document(render_error_page(config.site, 404), EPOCH.timestamp())
     if full:
         documents["robots.txt"] = Document(ROBOTS, EPOCH.timestamp())
         documents[SCRIPT] = Document(subscribe_script(), EPOCH.timestamp())
-        documents[NOT_FOUND] = Document(render_error_page(config.site, 404), EPOCH.timestamp())
     return SiteFiles(documents, index, headlines)
 
 

@@ -315,8 +315,8 @@ def _same_bytes(target: Path, data: bytes) -> bool:
 
 def tidy_interrupted(output_dir: Path, dirs: Iterable[Path], since_ns: int) -> tuple[int, int]:
     """After a build that was killed: remove the temp files dead processes left in `dirs`
-    and the pages it wrote but never listed (one may be cut short: see write_if_changed;
-    the next build reads their articles again, as the killed one never committed them),
+    and the pages it wrote but never listed (the next build reads their articles again,
+    as the killed one never committed them),
     and list in the manifest the feeds written since `since_ns` that it never listed, so
     that the next build removes those no longer published. Returns the counts.
     """

@@ -69,12 +69,12 @@ def search_state(config: Config) -> str:
     index (searches answer 503 until then)."""
     try:
         connection = open_reader(config.state.dir / FILE_NAME)
-    except sqlite3.OperationalError:
+    except sqlite3.DatabaseError:
         return "filling"  # no catalogue yet
     try:
         return "ready" if index_ready(connection) else "filling"
-    except sqlite3.OperationalError:
-        return "filling"  # locked while the fill commits
+    except sqlite3.DatabaseError:
+        return "filling"  # locked while the fill commits, or being set aside and rebuilt
     finally:
         connection.close()
 
