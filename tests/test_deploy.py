@@ -93,6 +93,9 @@ def test_nginx_answers_conditional_requests_and_hides_state(nginx):
     assert since.status == 304
     for hidden in ("/.feeds-manifest.sqlite", "/.feeds/status.json", "/feeds/all.atom.gz"):
         assert server.request(hidden).status == 404, hidden  # a twin is no published file
+    for method in ("POST", "PUT", "DELETE"):
+        refused = server.request("/feeds/all.atom", method)
+        assert refused.status == 405 and refused.headers["allow"] == "GET, HEAD", method
     missing = server.request("/no-such-page.html")
     assert missing.status == 404 and missing.body == (site.public / "404.html").read_bytes()
     assert '<html lang="zh-CN">' in missing.body.decode()  # the site's page, not nginx's
