@@ -69,6 +69,10 @@ class Manifest:
         found = self._db.execute("SELECT 1 FROM published WHERE path = ?", (path,)).fetchone()
         return found is not None
 
+    def lists_anything(self) -> bool:
+        """Whether any path is listed: one row asked for, not all counted."""
+        return self._db.execute("SELECT 1 FROM published LIMIT 1").fetchone() is not None
+
     def __len__(self) -> int:
         count: int = self._db.execute("SELECT COUNT(*) FROM published").fetchone()[0]
         return count
@@ -134,17 +138,16 @@ def lists_nothing(output_dir: Path) -> bool:
     if manifest is None:
         return True
     with contextlib.closing(manifest):
-        return next(manifest.paths(), None) is None  # one row asked for, not all counted
+        return not manifest.lists_anything()
 
 
-def open_lookup(output_dir: Path) -> sqlite3.Connection | None:
-    """A read-only connection to a tree's manifest, for the web app; None when there is no
-    manifest yet."""
+def open_lookup(output_dir: Path) -> Manifest | None:
+    """A tree's manifest, read-only, for the web app; None when there is no manifest yet."""
     path = output_dir / MANIFEST
     if not path.exists():
         return None
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
-        return sqlite3.connect(uri, uri=True, timeout=1.0, check_same_thread=False)
+        return Manifest(sqlite3.connect(uri, uri=True, timeout=1.0, check_same_thread=False))
     except sqlite3.DatabaseError:
         return None

@@ -20,7 +20,7 @@ from pathlib import Path
 from werkzeug.http import http_date
 
 from feeds.text import hex_digest
-from feeds.tree.manifest import MANIFEST, open_lookup
+from feeds.tree.manifest import MANIFEST, Manifest, open_lookup
 from feeds.tree.urls import feed_of
 from feeds.tree.writer import COMPRESSIBLE, gzip_bytes
 
@@ -139,7 +139,7 @@ class PublishedTree:
         if lookup is None:
             return True
         try:
-            return lookup.execute("SELECT 1 FROM published LIMIT 1").fetchone() is None
+            return not lookup.lists_anything()
         except sqlite3.Error:
             return True  # being made (no table yet), or damaged: the builder makes it anew
 
@@ -149,26 +149,25 @@ class PublishedTree:
         if lookup is None:
             return False
         try:
-            found = lookup.execute("SELECT 1 FROM published WHERE path = ?", (path,)).fetchone()
+            return path in lookup
         except sqlite3.Error:
             return False  # mid-replacement or damaged: served again once the builder mends it
-        return found is not None
 
-    def _lookup(self) -> sqlite3.Connection | None:
+    def _lookup(self) -> Manifest | None:
         """This thread's connection to the manifest; a new one when the file was replaced
         (a wiped tree published again)."""
         try:
             inode = os.stat(self.root / MANIFEST).st_ino
         except OSError:
             return None  # nothing published yet
-        held: tuple[int, sqlite3.Connection | None] | None = getattr(self._lookups, "held", None)
+        held: tuple[int, Manifest | None] | None = getattr(self._lookups, "held", None)
         if held is not None and held[0] == inode:
             return held[1]
         if held is not None and held[1] is not None:
             held[1].close()
-        connection = open_lookup(self.root)
-        self._lookups.held = (inode, connection)
-        return connection
+        lookup = open_lookup(self.root)
+        self._lookups.held = (inode, lookup)
+        return lookup
 
     def _load(self, path: str, target: str) -> Resource | None:
         real_root = os.path.realpath(self.root)
