@@ -60,7 +60,6 @@ class FeedsAhead:
         # the nodes in use are the same once only the chosen articles are read.
         self._node_limit = DEFAULT_LIMIT if config.category_feeds else 1
         self._nodes: dict[CategoryPath, _Newest] = {}
-        self._nodes_of: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}
         self._newest_update: tuple[float, Surveyed] | None = None  # it dates the site
         self._ids = array("q")
 
@@ -70,7 +69,7 @@ class FeedsAhead:
         for spec, newest in self._configured:
             if belongs(spec, article):
                 newest.offer(key, article)
-        for node in self._nodes_under(article.categories):
+        for node in nodes_of(article.categories):
             under = self._nodes.get(node)
             if under is None:
                 under = self._nodes[node] = _Newest(self._node_limit)
@@ -78,12 +77,6 @@ class FeedsAhead:
         if self._newest_update is None or article.updated > self._newest_update[0]:
             self._newest_update = (article.updated, article)
         self._ids.append(hash(article.id))
-
-    def _nodes_under(self, categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
-        nodes = self._nodes_of.get(categories)
-        if nodes is None:  # few distinct values: each is worked out once
-            nodes = self._nodes_of[categories] = nodes_of(categories)
-        return nodes
 
     def wanted(self) -> Mapping[str, tuple[int, int]] | None:
         """The sources of the articles the feeds will show, with the size and mtime of the

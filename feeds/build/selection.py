@@ -93,9 +93,10 @@ def category_nodes(articles: Iterable[Placed]) -> list[CategoryPath]:
     return sorted(nodes)
 
 
-def nodes_of(categories: tuple[CategoryPath, ...]) -> set[CategoryPath]:
+@lru_cache(maxsize=4096)  # asked of every article, for each feed: few distinct values
+def nodes_of(categories: tuple[CategoryPath, ...]) -> frozenset[CategoryPath]:
     """Every node an article with these category paths is under: each prefix of each."""
-    return {path[:depth] for path in categories for depth in range(1, len(path) + 1)}
+    return frozenset(path[:depth] for path in categories for depth in range(1, len(path) + 1))
 
 
 def select_feed(spec: FeedSpec, articles: Sequence[Article]) -> Feed:
@@ -141,12 +142,8 @@ def in_order(ordered: Sequence[E]) -> Callable[[CategoryPath | None], Iterator[t
     """`select_feeds`'s view of articles given newest first, keyed by their place, with one
     index of every node."""
     under: dict[CategoryPath, list[int]] = {}  # node -> positions in `ordered`, ascending
-    known: dict[tuple[CategoryPath, ...], set[CategoryPath]] = {}  # few distinct values
     for position, article in enumerate(ordered):
-        nodes = known.get(article.categories)
-        if nodes is None:
-            nodes = known[article.categories] = nodes_of(article.categories)
-        for node in nodes:
+        for node in nodes_of(article.categories):
             under.setdefault(node, []).append(position)
 
     def newest_under(node: CategoryPath | None) -> Iterator[tuple[int, E]]:
