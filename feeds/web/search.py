@@ -16,11 +16,14 @@ feeds are published), get a 503 with Retry-After.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
 import threading
+from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, Response, request
@@ -68,13 +71,31 @@ def search_state(config: Config) -> str:
     """What /healthz says of search: "ready", or "filling" while a first build fills the
     index (searches answer 503 until then)."""
     try:
-        connection = open_reader(config.state.dir / FILE_NAME)
-    except sqlite3.DatabaseError:
-        return "filling"  # no catalogue yet
+        with _index_reader(config.state.dir):
+            return "ready"
+    except (Unavailable, sqlite3.DatabaseError):  # also a catalogue being set aside
+        return "filling"
+
+
+@contextlib.contextmanager
+def _index_reader(state: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the catalogue, once its index holds every article;
+    Unavailable before, or while the builder holds it."""
+    if read_status(state) is None:
+        raise Unavailable  # the first build has not finished: its catalogue is partial
     try:
-        return "ready" if index_ready(connection) else "filling"
-    except sqlite3.DatabaseError:
-        return "filling"  # locked while the fill commits, or being set aside and rebuilt
+        connection = open_reader(state / FILE_NAME)
+    except sqlite3.OperationalError as exc:
+        raise Unavailable from exc
+    try:
+        if not index_ready(connection):
+            raise Unavailable  # a first build fills it once the feeds are out
+        yield connection
+    except sqlite3.OperationalError as exc:
+        # Locked by a first build's commit, or a catalogue from before the index: the
+        # builder is about to finish either.
+        log.debug("search unavailable for now: %s", exc)
+        raise Unavailable from exc
     finally:
         connection.close()
 
@@ -121,24 +142,8 @@ class Search:
 
     def find(self, words: str) -> list[Hit]:
         """The newest articles holding every word; Unavailable when nothing can be read."""
-        state = self.config.state.dir
-        if read_status(state) is None:
-            raise Unavailable  # the first build has not finished: its catalogue is partial
-        try:
-            connection = open_reader(state / FILE_NAME)
-        except sqlite3.OperationalError as exc:
-            raise Unavailable from exc
-        try:
-            if not index_ready(connection):
-                raise Unavailable  # a first build fills it once the feeds are out
+        with _index_reader(self.config.state.dir) as connection:
             return newest_for(connection, words, LIMIT)
-        except sqlite3.OperationalError as exc:
-            # Locked by a first build's commit, or a catalogue from before the index: the
-            # builder is about to finish either.
-            log.debug("search unavailable for now: %s", exc)
-            raise Unavailable from exc
-        finally:
-            connection.close()
 
     def _render(self, fmt: str, words: str, hits: list[Hit]) -> bytes:
         site = self.config.site
